@@ -1,0 +1,615 @@
+//! Stored passwords: Argon2id PHC strings for every password set here, and the PBKDF2-HMAC-SHA1
+//! hashes of LambdAuth accounts carried over, verified until their owner's next login rehashes
+//! them.
+//!
+//! Both live in one text field as a PHC string. The legacy form is
+//! `$pbkdf2-sha1$i=4096,l=128$<salt>$<hash>`, where `<salt>` is the PHC Base64 of the exact salt
+//! bytes LambdAuth used (the ASCII of its stored base64 *string*, not the bytes it decodes to)
+//! and `<hash>` the PHC Base64 of the derived key. The `phc` crate caps salts at 48 bytes and
+//! outputs at 64, below what LambdAuth stored, so this one form is encoded and parsed here.
+
+use std::fmt;
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+
+use crate::random::{Randomness, RandomnessUnavailable};
+use crate::{NewPassword, PasswordAttempt};
+
+/// The most memory a stored Argon2 hash may ask for (256 MiB, in KiB blocks).
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+/// The most passes a stored Argon2 hash may ask for.
+pub const MAX_ARGON2_TIME_COST: u32 = 16;
+/// The most lanes a stored Argon2 hash may ask for.
+pub const MAX_ARGON2_PARALLELISM: u32 = 8;
+/// The most PBKDF2 iterations a stored legacy hash may ask for.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// The longest PBKDF2 key a stored legacy hash may hold, in bytes.
+pub const MAX_PBKDF2_KEY_BYTES: usize = 512;
+/// The longest PBKDF2 salt a stored legacy hash may hold, in bytes.
+pub const MAX_PBKDF2_SALT_BYTES: usize = 1024;
+/// LambdAuth's iteration count.
+pub const LEGACY_ITERATIONS: u32 = 4096;
+/// LambdAuth's key length in bytes.
+pub const LEGACY_KEY_BYTES: usize = 128;
+
+const LEGACY_IDENT: &str = "pbkdf2-sha1";
+const SALT_BYTES: usize = 16;
+
+/// Why a stored hash cannot be used, or a new one cannot be made. None of these is the client's
+/// fault: each is an internal error.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum HashError {
+    /// The stored text is not a PHC string this service understands.
+    #[error("the stored password hash is malformed: {0}")]
+    Malformed(String),
+    /// The PHC string names an algorithm this service does not verify.
+    #[error("the stored password hash uses an unsupported algorithm `{0}`")]
+    UnsupportedAlgorithm(String),
+    /// The cost parameters are beyond the bounds this service will spend on one verification.
+    #[error("the stored password hash asks for costs beyond the accepted bounds")]
+    CostOutOfBounds,
+    /// Configured parameters are not valid Argon2 parameters.
+    #[error("invalid Argon2 parameters: {0}")]
+    InvalidParams(String),
+    /// No random salt could be drawn.
+    #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+    /// The hash function failed.
+    #[error("hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Argon2id cost parameters for new hashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashingParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub time_cost: u32,
+    /// Number of lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashingParams {
+    /// OWASP's first Argon2id configuration: 19 MiB, 2 passes, 1 lane.
+    fn default() -> Self {
+        Self {
+            memory_kib: Params::DEFAULT_M_COST,
+            time_cost: Params::DEFAULT_T_COST,
+            parallelism: Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+impl HashingParams {
+    fn within_bounds(self) -> bool {
+        self.memory_kib <= MAX_ARGON2_MEMORY_KIB
+            && self.time_cost <= MAX_ARGON2_TIME_COST
+            && self.parallelism <= MAX_ARGON2_PARALLELISM
+    }
+
+    fn to_argon2(self) -> Result<Params, HashError> {
+        if !self.within_bounds() {
+            return Err(HashError::CostOutOfBounds);
+        }
+        Params::new(self.memory_kib, self.time_cost, self.parallelism, None)
+            .map_err(|e| HashError::InvalidParams(e.to_string()))
+    }
+}
+
+/// A password hash as stored on a user item.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredPassword {
+    /// An Argon2id PHC string.
+    Argon2id {
+        /// The PHC string.
+        phc: String,
+        /// The parameters it was made with.
+        params: HashingParams,
+    },
+    /// A PBKDF2-HMAC-SHA1 hash carried over from LambdAuth.
+    LegacyPbkdf2Sha1 {
+        /// Iteration count.
+        iterations: u32,
+        /// The salt bytes exactly as fed to PBKDF2.
+        salt: Vec<u8>,
+        /// The derived key.
+        key: Vec<u8>,
+    },
+}
+
+impl StoredPassword {
+    /// Parses a stored PHC string, refusing cost parameters beyond the bounds.
+    pub fn parse(text: &str) -> Result<Self, HashError> {
+        if text.starts_with(&format!("${LEGACY_IDENT}$")) {
+            return parse_legacy(text);
+        }
+        let hash = PasswordHash::new(text).map_err(|e| HashError::Malformed(e.to_string()))?;
+        if hash.algorithm.as_str() != Algorithm::Argon2id.ident().as_str() {
+            return Err(HashError::UnsupportedAlgorithm(
+                hash.algorithm.as_str().to_owned(),
+            ));
+        }
+        let params = Params::try_from(&hash).map_err(|e| HashError::Malformed(e.to_string()))?;
+        let params = HashingParams {
+            memory_kib: params.m_cost(),
+            time_cost: params.t_cost(),
+            parallelism: params.p_cost(),
+        };
+        if !params.within_bounds() {
+            return Err(HashError::CostOutOfBounds);
+        }
+        if hash.salt.is_none() || hash.hash.is_none() {
+            return Err(HashError::Malformed("salt or hash missing".to_owned()));
+        }
+        Ok(Self::Argon2id {
+            phc: text.to_owned(),
+            params,
+        })
+    }
+
+    /// The hash LambdAuth stored as `passwordSalt` (a base64 string used as is) and
+    /// `passwordHash` (base64 of a 128-byte PBKDF2-HMAC-SHA1 key, 4096 iterations).
+    pub fn from_legacy(password_salt: &str, password_hash: &str) -> Result<Self, HashError> {
+        let key = STANDARD
+            .decode(password_hash.trim())
+            .map_err(|e| HashError::Malformed(format!("passwordHash is not base64: {e}")))?;
+        if key.len() != LEGACY_KEY_BYTES {
+            return Err(HashError::Malformed(format!(
+                "passwordHash holds {} bytes, not {LEGACY_KEY_BYTES}",
+                key.len()
+            )));
+        }
+        let salt = password_salt.as_bytes().to_vec();
+        if salt.is_empty() || salt.len() > MAX_PBKDF2_SALT_BYTES {
+            return Err(HashError::Malformed(
+                "passwordSalt is empty or too long".to_owned(),
+            ));
+        }
+        Ok(Self::LegacyPbkdf2Sha1 {
+            iterations: LEGACY_ITERATIONS,
+            salt,
+            key,
+        })
+    }
+
+    /// The PHC string to store.
+    pub fn to_phc(&self) -> String {
+        match self {
+            Self::Argon2id { phc, .. } => phc.clone(),
+            Self::LegacyPbkdf2Sha1 {
+                iterations,
+                salt,
+                key,
+            } => format!(
+                "${LEGACY_IDENT}$i={iterations},l={}${}${}",
+                key.len(),
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode(key)
+            ),
+        }
+    }
+
+    /// Whether the hash should be replaced at the next successful login: every legacy hash, and
+    /// every Argon2id hash made with other parameters than `current`.
+    pub fn needs_rehash(&self, current: &HashingParams) -> bool {
+        match self {
+            Self::Argon2id { params, .. } => params != current,
+            Self::LegacyPbkdf2Sha1 { .. } => true,
+        }
+    }
+
+    /// Whether this is a hash carried over from LambdAuth.
+    pub fn is_legacy(&self) -> bool {
+        matches!(self, Self::LegacyPbkdf2Sha1 { .. })
+    }
+}
+
+/// Only the algorithm shows, never the salt or the hash.
+impl fmt::Debug for StoredPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Argon2id { params, .. } => write!(f, "StoredPassword(argon2id {params:?})"),
+            Self::LegacyPbkdf2Sha1 { iterations, .. } => {
+                write!(f, "StoredPassword(pbkdf2-sha1 i={iterations})")
+            }
+        }
+    }
+}
+
+fn parse_legacy(text: &str) -> Result<StoredPassword, HashError> {
+    let malformed = |why: &str| HashError::Malformed(format!("legacy hash: {why}"));
+    let mut fields = text.split('$');
+    let (Some(""), Some(LEGACY_IDENT), Some(params), Some(salt), Some(key), None) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return Err(malformed("expected $pbkdf2-sha1$i=N,l=N$salt$hash"));
+    };
+    let mut iterations = None;
+    let mut key_len = None;
+    for pair in params.split(',') {
+        match pair.split_once('=') {
+            Some(("i", value)) => iterations = value.parse::<u32>().ok(),
+            Some(("l", value)) => key_len = value.parse::<usize>().ok(),
+            _ => return Err(malformed("unknown parameter")),
+        }
+    }
+    let (Some(iterations), Some(key_len)) = (iterations, key_len) else {
+        return Err(malformed("i and l are required"));
+    };
+    if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS || key_len > MAX_PBKDF2_KEY_BYTES {
+        return Err(HashError::CostOutOfBounds);
+    }
+    let salt = STANDARD_NO_PAD
+        .decode(salt)
+        .map_err(|_| malformed("salt is not PHC Base64"))?;
+    let key = STANDARD_NO_PAD
+        .decode(key)
+        .map_err(|_| malformed("hash is not PHC Base64"))?;
+    if key.len() != key_len || key.is_empty() {
+        return Err(malformed("hash length does not match l"));
+    }
+    if salt.is_empty() || salt.len() > MAX_PBKDF2_SALT_BYTES {
+        return Err(malformed("salt length out of range"));
+    }
+    Ok(StoredPassword::LegacyPbkdf2Sha1 {
+        iterations,
+        salt,
+        key,
+    })
+}
+
+/// The result of checking a password attempt against a stored hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The attempt is the password.
+    Match,
+    /// It is not.
+    Mismatch,
+}
+
+impl PasswordCheck {
+    /// Whether the attempt matched.
+    pub fn matched(self) -> bool {
+        self == Self::Match
+    }
+}
+
+/// Hashes new passwords and verifies attempts. Build one per process and share it.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: HashingParams,
+    argon2: Argon2<'static>,
+    dummy: StoredPassword,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher making Argon2id hashes with `params`.
+    ///
+    /// It also draws the dummy hash that unknown users are checked against. Building the dummy
+    /// costs no hashing: it only needs the same parameters as a real hash, so that verifying
+    /// against it costs the same; its output is random bytes that no password produces.
+    pub fn new(params: HashingParams, rng: &mut impl Randomness) -> Result<Self, HashError> {
+        let argon2_params = params.to_argon2()?;
+        let salt: [u8; SALT_BYTES] = rng.bytes()?;
+        let output: [u8; Params::DEFAULT_OUTPUT_LEN] = rng.bytes()?;
+        let dummy = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&argon2_params)
+                .map_err(|e| HashError::InvalidParams(e.to_string()))?,
+            salt: Some(Salt::new(&salt).map_err(|e| HashError::Failed(e.to_string()))?),
+            hash: Some(Output::new(&output).map_err(|e| HashError::Failed(e.to_string()))?),
+        };
+        Ok(Self {
+            params,
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params),
+            dummy: StoredPassword::Argon2id {
+                phc: dummy.to_string(),
+                params,
+            },
+        })
+    }
+
+    /// The parameters new hashes are made with.
+    pub fn params(&self) -> HashingParams {
+        self.params
+    }
+
+    /// Hashes a password being set. CPU-heavy: call it off the async executor.
+    pub fn hash(
+        &self,
+        password: &NewPassword,
+        rng: &mut impl Randomness,
+    ) -> Result<StoredPassword, HashError> {
+        self.hash_text(password.normalized(), rng)
+    }
+
+    /// Hashes an attempt that just matched a hash needing replacement (a rehash at login).
+    pub fn rehash(
+        &self,
+        attempt: &PasswordAttempt,
+        rng: &mut impl Randomness,
+    ) -> Result<StoredPassword, HashError> {
+        self.hash_text(attempt.normalized(), rng)
+    }
+
+    fn hash_text(
+        &self,
+        text: &str,
+        rng: &mut impl Randomness,
+    ) -> Result<StoredPassword, HashError> {
+        let salt: [u8; SALT_BYTES] = rng.bytes()?;
+        let hash = self
+            .argon2
+            .hash_password_with_salt(text.as_bytes(), &salt)
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        Ok(StoredPassword::Argon2id {
+            phc: hash.to_string(),
+            params: self.params,
+        })
+    }
+
+    /// Checks an attempt against a stored hash. CPU-heavy: call it off the async executor.
+    ///
+    /// Argon2id hashes are compared with the NFKC form of the attempt; legacy hashes with the
+    /// text exactly as sent, which is what LambdAuth hashed.
+    pub fn verify(
+        &self,
+        attempt: &PasswordAttempt,
+        stored: &StoredPassword,
+    ) -> Result<PasswordCheck, HashError> {
+        let matched = match stored {
+            StoredPassword::Argon2id { phc, .. } => {
+                let hash =
+                    PasswordHash::new(phc).map_err(|e| HashError::Malformed(e.to_string()))?;
+                match self
+                    .argon2
+                    .verify_password(attempt.normalized().as_bytes(), &hash)
+                {
+                    Ok(()) => true,
+                    Err(argon2::password_hash::Error::PasswordInvalid) => false,
+                    Err(e) => return Err(HashError::Failed(e.to_string())),
+                }
+            }
+            StoredPassword::LegacyPbkdf2Sha1 {
+                iterations,
+                salt,
+                key,
+            } => {
+                let mut derived = vec![0u8; key.len()];
+                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+                    attempt.as_sent().as_bytes(),
+                    salt,
+                    *iterations,
+                    &mut derived,
+                );
+                bool::from(derived.ct_eq(key))
+            }
+        };
+        Ok(if matched {
+            PasswordCheck::Match
+        } else {
+            PasswordCheck::Mismatch
+        })
+    }
+
+    /// Spends what verifying a real hash would, for an email that has no account, so that the
+    /// time of an answer does not tell whether the account exists. Always a mismatch.
+    pub fn verify_unknown_user(
+        &self,
+        attempt: &PasswordAttempt,
+    ) -> Result<PasswordCheck, HashError> {
+        self.verify(attempt, &self.dummy)?;
+        Ok(PasswordCheck::Mismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::testing::CountingRandomness;
+    use crate::{Email, PasswordPolicy};
+
+    /// Cheap parameters so the unit tests stay fast; the defaults are covered once below.
+    fn cheap() -> HashingParams {
+        HashingParams {
+            memory_kib: 64,
+            time_cost: 1,
+            parallelism: 1,
+        }
+    }
+
+    fn hasher(params: HashingParams) -> PasswordHasher {
+        PasswordHasher::new(params, &mut CountingRandomness(7)).unwrap()
+    }
+
+    fn new_password(raw: &str) -> NewPassword {
+        NewPassword::new(
+            raw,
+            &Email::parse("x@example.com").unwrap(),
+            &PasswordPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn attempt(raw: &str) -> PasswordAttempt {
+        PasswordAttempt::new(raw).unwrap()
+    }
+
+    #[test]
+    fn an_argon2id_round_trip_with_the_default_parameters() {
+        let hasher = hasher(HashingParams::default());
+        let stored = hasher
+            .hash(
+                &new_password("correct horse battery staple"),
+                &mut CountingRandomness(1),
+            )
+            .unwrap();
+        let phc = stored.to_phc();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        let parsed = StoredPassword::parse(&phc).unwrap();
+        assert_eq!(parsed, stored);
+        assert!(!parsed.needs_rehash(&HashingParams::default()));
+        assert_eq!(
+            hasher
+                .verify(&attempt("correct horse battery staple"), &parsed)
+                .unwrap(),
+            PasswordCheck::Match
+        );
+        assert_eq!(
+            hasher
+                .verify(&attempt("correct horse battery stapler"), &parsed)
+                .unwrap(),
+            PasswordCheck::Mismatch
+        );
+    }
+
+    #[test]
+    fn new_hashes_compare_the_normalized_form() {
+        let hasher = hasher(cheap());
+        let stored = hasher
+            .hash(
+                &new_password("ｆｕｌｌｗｉｄｔｈ-horse-battery"),
+                &mut CountingRandomness(2),
+            )
+            .unwrap();
+        assert!(
+            hasher
+                .verify(&attempt("fullwidth-horse-battery"), &stored)
+                .unwrap()
+                .matched()
+        );
+        assert!(
+            hasher
+                .verify(&attempt("ｆｕｌｌｗｉｄｔｈ-horse-battery"), &stored)
+                .unwrap()
+                .matched()
+        );
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ_by_salt() {
+        let hasher = hasher(cheap());
+        let password = new_password("correct horse battery staple");
+        let mut rng = CountingRandomness(3);
+        let a = hasher.hash(&password, &mut rng).unwrap();
+        let b = hasher.hash(&password, &mut rng).unwrap();
+        assert_ne!(a.to_phc(), b.to_phc());
+    }
+
+    #[test]
+    fn other_parameters_need_a_rehash() {
+        let stored = hasher(cheap())
+            .hash(
+                &new_password("correct horse battery staple"),
+                &mut CountingRandomness(4),
+            )
+            .unwrap();
+        assert!(stored.needs_rehash(&HashingParams::default()));
+        assert!(!stored.needs_rehash(&cheap()));
+    }
+
+    #[test]
+    fn absurd_stored_costs_are_refused_before_any_work() {
+        for phc in [
+            "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            "$argon2id$v=19$m=19456,t=1000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            "$argon2id$v=19$m=19456,t=2,p=64$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            "$pbkdf2-sha1$i=100000000,l=128$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            "$pbkdf2-sha1$i=4096,l=100000$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        ] {
+            assert_eq!(
+                StoredPassword::parse(phc),
+                Err(HashError::CostOutOfBounds),
+                "{phc}"
+            );
+        }
+    }
+
+    #[test]
+    fn configured_costs_are_bounded_too() {
+        let too_much = HashingParams {
+            memory_kib: MAX_ARGON2_MEMORY_KIB + 1,
+            ..HashingParams::default()
+        };
+        assert_eq!(
+            PasswordHasher::new(too_much, &mut CountingRandomness(1)).unwrap_err(),
+            HashError::CostOutOfBounds
+        );
+    }
+
+    #[test]
+    fn malformed_and_foreign_hashes_are_refused() {
+        assert!(matches!(
+            StoredPassword::parse("plaintext"),
+            Err(HashError::Malformed(_))
+        ));
+        assert!(matches!(
+            StoredPassword::parse("$pbkdf2-sha1$i=4096$abc$def"),
+            Err(HashError::Malformed(_))
+        ));
+        assert!(matches!(
+            StoredPassword::parse(
+                "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"
+            ),
+            Err(HashError::UnsupportedAlgorithm(_))
+        ));
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_a_verification_and_never_matches() {
+        let hasher = hasher(cheap());
+        assert_eq!(
+            hasher
+                .verify_unknown_user(&attempt("anything at all"))
+                .unwrap(),
+            PasswordCheck::Mismatch
+        );
+        let StoredPassword::Argon2id { params, .. } = &hasher.dummy else {
+            panic!("the dummy must be an Argon2id hash");
+        };
+        assert_eq!(*params, cheap());
+    }
+
+    #[test]
+    fn debug_output_hides_salt_and_hash() {
+        let stored = StoredPassword::from_legacy("c2FsdA==", &STANDARD.encode([7u8; 128])).unwrap();
+        assert_eq!(format!("{stored:?}"), "StoredPassword(pbkdf2-sha1 i=4096)");
+    }
+
+    #[test]
+    fn a_legacy_hash_survives_a_phc_round_trip() {
+        let stored = StoredPassword::from_legacy("c2FsdA==", &STANDARD.encode([7u8; 128])).unwrap();
+        let phc = stored.to_phc();
+        assert!(phc.starts_with("$pbkdf2-sha1$i=4096,l=128$"), "{phc}");
+        assert_eq!(StoredPassword::parse(&phc).unwrap(), stored);
+        assert!(stored.needs_rehash(&HashingParams::default()));
+    }
+
+    #[test]
+    fn legacy_input_that_is_not_a_lambdauth_hash_is_refused() {
+        assert!(StoredPassword::from_legacy("salt", "not base64!").is_err());
+        assert!(StoredPassword::from_legacy("salt", &STANDARD.encode([1u8; 20])).is_err());
+        assert!(StoredPassword::from_legacy("", &STANDARD.encode([1u8; 128])).is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! Signup: a new address gets an account and a verification link; a known one never makes the
+//! answer differ (when existence errors are prevented) and its owner is told instead.
+
+use super::{
+    Change, Decision, Settings, Write, compose, issue_link, next_version, notice_if_allowed,
+};
+use crate::random::{Randomness, RandomnessUnavailable};
+use crate::{
+    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, StoredPassword, Timestamp,
+    User,
+};
+
+/// A signup request, its password already checked against the policy and hashed.
+#[derive(Debug)]
+pub struct SignupInput {
+    /// The address.
+    pub email: Email,
+    /// The hash of the new password.
+    pub password: StoredPassword,
+    /// The language for the user's mail.
+    pub locale: Locale,
+}
+
+/// The answer, in the original's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignupAnswer {
+    /// `{"created": true}`.
+    Created,
+    /// `{"created": false}`: the address is taken (only when existence errors are not prevented).
+    NotCreated,
+}
+
+/// Decides a signup for `input.email`, whose stored user (if any) is `existing`.
+///
+/// - New address: the user is created unverified, with a verification mail.
+/// - Known, unverified: the verification mail is sent again with a fresh token (cooldown
+///   permitting) so a lost first mail never strands anyone; the password is left as it was.
+/// - Known, verified: the owner gets an "already registered" notice (cooldown permitting) when
+///   existence errors are prevented; otherwise nothing is sent.
+pub fn signup(
+    existing: Option<&User>,
+    input: SignupInput,
+    now: Timestamp,
+    settings: &Settings,
+    rng: &mut impl Randomness,
+) -> Result<Decision<SignupAnswer>, RandomnessUnavailable> {
+    let Some(user) = existing else {
+        return create(input, now, settings, rng);
+    };
+    let answer = if settings.prevent_user_existence_errors {
+        SignupAnswer::Created
+    } else {
+        SignupAnswer::NotCreated
+    };
+    if !user.verified {
+        if user
+            .mail_log
+            .may_send(MailKind::Verification, now, &settings.cooldowns)
+            .is_err()
+        {
+            return Ok(Decision::answer(answer));
+        }
+        let mut after = next_version(user, now);
+        let (pending, link) = issue_link(rng, now, settings.verification_ttl)?;
+        after.verification = Some(pending);
+        let mail = compose(&mut after, MailKind::Verification, Some(link), now, rng)?;
+        return Ok(Decision::update(answer, user, after, Some(mail)));
+    }
+    if !settings.prevent_user_existence_errors {
+        return Ok(Decision::answer(answer));
+    }
+    let mut after = next_version(user, now);
+    match notice_if_allowed(&mut after, MailKind::AlreadyRegistered, now, settings, rng)? {
+        Some(mail) => Ok(Decision::update(answer, user, after, Some(mail))),
+        None => Ok(Decision::answer(answer)),
+    }
+}
+
+fn create(
+    input: SignupInput,
+    now: Timestamp,
+    settings: &Settings,
+    rng: &mut impl Randomness,
+) -> Result<Decision<SignupAnswer>, RandomnessUnavailable> {
+    let (pending, link) = issue_link(rng, now, settings.verification_ttl)?;
+    let mut user = User {
+        email: input.email,
+        developer_user_id: DeveloperUserId::generate(rng)?,
+        password: input.password,
+        verified: false,
+        verification: Some(pending),
+        reset: None,
+        throttle: LoginThrottle::default(),
+        mail_log: MailLog::default(),
+        locale: input.locale,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let mail = compose(&mut user, MailKind::Verification, Some(link), now, rng)?;
+    Ok(Decision {
+        answer: SignupAnswer::Created,
+        change: Some(Change {
+            write: Write::Create(user),
+            mail: Some(mail),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::usecases::testing::*;
+
+    fn input(email: &str) -> SignupInput {
+        SignupInput {
+            email: Email::parse(email).unwrap(),
+            password: stored_password(),
+            locale: Locale::parse("de").unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_new_address_is_created_unverified_with_a_verification_mail() {
+        let decision = signup(
+            None,
+            input("New@Example.com"),
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.answer, SignupAnswer::Created);
+        let change = decision.change.unwrap();
+        let Write::Create(user) = &change.write else {
+            panic!("expected a create");
+        };
+        assert_eq!(user.email.as_str(), "new@example.com");
+        assert!(!user.verified);
+        assert_eq!(user.version, 1);
+        let pending = user.verification.unwrap();
+        assert_eq!(pending.expires_at, now().plus(Duration::from_hours(24)));
+        let mail = change.mail.unwrap();
+        assert_eq!(mail.kind, MailKind::Verification);
+        assert_eq!(mail.locale.as_str(), "de");
+        let link = mail.link.unwrap();
+        assert!(pending.accepts(&link.token, now()));
+        assert_eq!(user.mail_log.last_sent(MailKind::Verification), Some(now()));
+    }
+
+    #[test]
+    fn a_verified_address_answers_created_and_notifies_its_owner() {
+        let existing = verified_user();
+        let decision = signup(
+            Some(&existing),
+            input("alice@example.com"),
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.answer, SignupAnswer::Created);
+        let change = decision.change.unwrap();
+        assert_eq!(
+            change.mail.as_ref().unwrap().kind,
+            MailKind::AlreadyRegistered
+        );
+        assert!(change.mail.unwrap().link.is_none());
+        let Write::Update {
+            user,
+            expected_version,
+        } = change.write
+        else {
+            panic!("expected an update");
+        };
+        assert_eq!(expected_version, existing.version);
+        assert_eq!(
+            user.password, existing.password,
+            "the password is left as it was"
+        );
+    }
+
+    #[test]
+    fn the_already_registered_notice_respects_its_cooldown() {
+        let mut existing = verified_user();
+        existing.mail_log.record(MailKind::AlreadyRegistered, now());
+        let later = now().plus(Duration::from_secs(3599));
+        let decision = signup(
+            Some(&existing),
+            input("alice@example.com"),
+            later,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.answer, SignupAnswer::Created);
+        assert_eq!(decision.change, None);
+    }
+
+    #[test]
+    fn an_unverified_address_gets_a_fresh_verification_link_and_keeps_its_password() {
+        let mut existing = verified_user();
+        existing.verified = false;
+        let old_pending = existing.verification;
+        let later = now().plus(Duration::from_secs(61));
+        let decision = signup(
+            Some(&existing),
+            input("alice@example.com"),
+            later,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        let change = decision.change.unwrap();
+        let user = change.write.user();
+        assert_eq!(user.password, existing.password);
+        assert_ne!(user.verification, old_pending);
+        assert_eq!(change.mail.unwrap().kind, MailKind::Verification);
+    }
+
+    #[test]
+    fn a_second_verification_mail_within_a_minute_is_not_sent() {
+        let mut existing = verified_user();
+        existing.verified = false;
+        existing.mail_log.record(MailKind::Verification, now());
+        let decision = signup(
+            Some(&existing),
+            input("alice@example.com"),
+            now().plus(Duration::from_secs(59)),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.change, None);
+    }
+
+    #[test]
+    fn without_existence_prevention_a_taken_address_answers_not_created_and_sends_nothing() {
+        let existing = verified_user();
+        let decision = signup(
+            Some(&existing),
+            input("alice@example.com"),
+            now(),
+            &seed_settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.answer, SignupAnswer::NotCreated);
+        assert_eq!(decision.change, None);
+    }
+}

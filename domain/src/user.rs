@@ -1,0 +1,82 @@
+//! The user: everything stored about one address.
+
+use std::fmt::{self, Write as _};
+
+use crate::random::{Randomness, RandomnessUnavailable};
+use crate::{Email, Locale, LoginThrottle, MailLog, PendingToken, StoredPassword, Timestamp};
+
+/// The identifier Cognito knows a user by (its *developer user identifier*), fixed for life so
+/// that the user's IdentityId never changes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DeveloperUserId(String);
+
+impl DeveloperUserId {
+    /// The longest identifier Cognito accepts.
+    pub const MAX_LENGTH: usize = 1024;
+
+    /// A new random identifier (a version 4 UUID).
+    pub fn generate(rng: &mut impl Randomness) -> Result<Self, RandomnessUnavailable> {
+        let mut bytes: [u8; 16] = rng.bytes()?;
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().fold(String::with_capacity(32), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        });
+        Ok(Self(format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )))
+    }
+
+    /// An identifier read back from storage or carried over from LambdAuth (which used the email
+    /// exactly as the user first typed it).
+    pub fn parse(text: &str) -> Option<Self> {
+        (!text.is_empty() && text.len() <= Self::MAX_LENGTH).then(|| Self(text.to_owned()))
+    }
+
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DeveloperUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A legacy identifier is an email address: show only its length.
+        write!(f, "DeveloperUserId({} chars)", self.0.len())
+    }
+}
+
+/// A user as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The normalized address, the user's key.
+    pub email: Email,
+    /// Cognito's identifier for the user.
+    pub developer_user_id: DeveloperUserId,
+    /// The password hash.
+    pub password: StoredPassword,
+    /// Whether the address has been verified.
+    pub verified: bool,
+    /// The pending verification token, if any.
+    pub verification: Option<PendingToken>,
+    /// The pending password-reset token, if any.
+    pub reset: Option<PendingToken>,
+    /// Failed logins.
+    pub throttle: LoginThrottle,
+    /// When each kind of mail was last sent to the address.
+    pub mail_log: MailLog,
+    /// The language of the user's mail.
+    pub locale: Locale,
+    /// When the user signed up.
+    pub created_at: Timestamp,
+    /// When the item last changed.
+    pub updated_at: Timestamp,
+    /// Incremented by every change; every write is conditioned on the version it read.
+    pub version: u64,
+}
