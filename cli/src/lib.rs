@@ -1,0 +1,4 @@
+//! The `lambdauth` command line's library: what the commands do, kept apart from argument
+//! parsing so that the integration tests can drive the same code.
+
+pub mod emulator;

@@ -1,0 +1,163 @@
+//! The errors a client can see. Each variant's documentation says what the client gets; nothing
+//! internal (no cause, no stack, no stored value) ever reaches the body.
+
+use lambdauth_domain::{ErrorCode, InvalidEmail, InvalidToken, PasswordRejected, RetryAfter};
+use serde_json::json;
+
+use super::ApiResponse;
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400 with `code` and `message`: the request is malformed or breaks a rule.
+    BadRequest {
+        /// The stable code (`InvalidEmail`, `PasswordTooShort`, …).
+        code: &'static str,
+        /// A sentence for people.
+        message: String,
+    },
+    /// 429 `TooManyRequests` with a `Retry-After` header.
+    TooManyRequests(RetryAfter),
+    /// 503 `ServiceUnavailable` with `Retry-After: 1`: a dependency is throttling; nothing was
+    /// counted against the caller.
+    ServiceUnavailable,
+    /// 500 `InternalError` with the request id to quote; the cause is only logged.
+    Internal {
+        /// The id of the request, as logged.
+        request_id: String,
+    },
+}
+
+impl ApiError {
+    /// A 400 with `code` and `message`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::TooManyRequests(_) => 429,
+            Self::ServiceUnavailable => 503,
+            Self::Internal { .. } => 500,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::TooManyRequests(_) => "TooManyRequests",
+            Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::Internal { .. } => "InternalError",
+        }
+    }
+
+    /// The response: `{"error": {"code": …, "message": …}}` (and `requestId` for a 500).
+    pub fn into_response(self) -> ApiResponse {
+        let status = self.status();
+        let code = self.code();
+        match self {
+            Self::BadRequest { message, .. } => {
+                ApiResponse::json(status, json!({ "error": { "code": code, "message": message } }))
+            }
+            Self::TooManyRequests(wait) => ApiResponse::json(
+                status,
+                json!({ "error": {
+                    "code": code,
+                    "message": format!("too many attempts; try again in {} seconds", wait.seconds()),
+                    "retryAfter": wait.seconds(),
+                } }),
+            )
+            .with_header("Retry-After", wait.seconds().to_string()),
+            Self::ServiceUnavailable => ApiResponse::json(
+                status,
+                json!({ "error": { "code": code, "message": "the service is busy; try again shortly" } }),
+            )
+            .with_header("Retry-After", "1".to_owned()),
+            Self::Internal { request_id } => ApiResponse::json(
+                status,
+                json!({ "error": {
+                    "code": code,
+                    "message": "something went wrong on our side; quote the request id if you report it",
+                    "requestId": request_id,
+                } }),
+            ),
+        }
+    }
+}
+
+fn from_rule(error: &(impl ErrorCode + std::fmt::Display)) -> ApiError {
+    ApiError::bad_request(error.code(), error.to_string())
+}
+
+impl From<InvalidEmail> for ApiError {
+    fn from(error: InvalidEmail) -> Self {
+        from_rule(&error)
+    }
+}
+
+impl From<PasswordRejected> for ApiError {
+    fn from(error: PasswordRejected) -> Self {
+        from_rule(&error)
+    }
+}
+
+impl From<InvalidToken> for ApiError {
+    fn from(error: InvalidToken) -> Self {
+        from_rule(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use lambdauth_domain::{Email, NewPassword, PasswordPolicy};
+
+    #[test]
+    fn a_rule_violation_is_a_400_with_the_rule_code() {
+        let email = Email::parse("a@example.com").unwrap();
+        let rejected = NewPassword::new("short", &email, &PasswordPolicy::default()).unwrap_err();
+        let response = ApiError::from(rejected).into_response();
+        assert_eq!(response.status, 400);
+        assert_eq!(response.body["error"]["code"], "PasswordTooShort");
+        assert_eq!(
+            response.body["error"]["message"],
+            "the password must be at least 15 characters long"
+        );
+    }
+
+    #[test]
+    fn too_many_requests_carries_retry_after() {
+        let response =
+            ApiError::TooManyRequests(RetryAfter::new(Duration::from_millis(1500))).into_response();
+        assert_eq!(response.status, 429);
+        assert_eq!(response.header("Retry-After"), Some("2"));
+        assert_eq!(response.body["error"]["retryAfter"], 2);
+    }
+
+    #[test]
+    fn an_internal_error_shows_only_the_request_id() {
+        let response = ApiError::Internal {
+            request_id: "req-1".to_owned(),
+        }
+        .into_response();
+        assert_eq!(response.status, 500);
+        assert_eq!(response.body["error"]["code"], "InternalError");
+        assert_eq!(response.body["error"]["requestId"], "req-1");
+        assert_eq!(response.body["error"].as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn service_unavailable_asks_to_retry() {
+        let response = ApiError::ServiceUnavailable.into_response();
+        assert_eq!(response.status, 503);
+        assert_eq!(response.header("Retry-After"), Some("1"));
+    }
+}

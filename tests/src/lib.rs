@@ -1,0 +1,84 @@
+//! The harness for black-box tests against the local AWS emulator.
+//!
+//! One emulator serves a whole test binary: it is started on a free port the first time a test
+//! asks for it (or the one named by `AWS_ENDPOINT_URL` is used) and stops by itself when the test
+//! process ends. Each test gets its own resource prefix, so tests run in parallel without seeing
+//! each other's tables, queues or keys.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use lambdauth::emulator::Emulator;
+
+/// The region every test uses.
+pub const REGION: &str = "us-east-1";
+
+/// The emulator for this test process, started on first use.
+///
+/// # Panics
+/// When the emulator cannot be started: nothing else in the suite could run.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        Emulator::for_this_process()
+            .unwrap_or_else(|error| panic!("cannot start the AWS emulator: {error}"))
+    })
+}
+
+/// SDK settings that reach the emulator with throw-away credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(emulator().endpoint())
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "lambdauth-tests",
+        ))
+        .load()
+        .await
+}
+
+/// A prefix no other test in any run shares: `lt<seconds><counter>-<label>-`, short enough for
+/// every AWS resource name.
+pub fn unique_prefix(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() % 1_000_000);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let label: String = label
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    format!("lt{seconds}{}{n}-{label}-", std::process::id() % 1000)
+}
+
+/// What one test works with.
+pub struct TestContext {
+    /// The prefix of every resource this test creates.
+    pub prefix: String,
+    /// SDK settings for the emulator.
+    pub sdk: SdkConfig,
+}
+
+impl TestContext {
+    /// A fresh context for the test named `label`.
+    pub async fn new(label: &str) -> Self {
+        Self {
+            prefix: unique_prefix(label),
+            sdk: sdk_config().await,
+        }
+    }
+
+    /// `name` under this test's prefix.
+    pub fn name(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+}

@@ -1,0 +1,3 @@
+//! Black-box tests against the local AWS emulator, in one binary so that they share one emulator.
+
+mod emulator;
