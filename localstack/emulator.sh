@@ -79,9 +79,9 @@ start_moto() {
   if answers; then
     die "something already answers on $endpoint; stop it or choose another --port"
   fi
-  # setsid: the server gets its own session, so a terminal's Ctrl-C to its starter does not
+  # moto_server.py serializes requests (see there). setsid: the server gets its own session, so a terminal's Ctrl-C to its starter does not
   # reach it half-way; it is stopped by pid instead.
-  setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
+  setsid "$venv/bin/python" "$here/moto_server.py" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$pid_file"
   if [ -n "$owner_pid" ]; then

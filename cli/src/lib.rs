@@ -2,3 +2,4 @@
 //! parsing so that the integration tests can drive the same code.
 
 pub mod emulator;
+pub mod provision;

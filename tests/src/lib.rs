@@ -5,6 +5,9 @@
 //! process ends. Each test gets its own resource prefix, so tests run in parallel without seeing
 //! each other's tables, queues or keys.
 
+pub mod app;
+pub mod faults;
+
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

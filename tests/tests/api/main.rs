@@ -1,3 +1,9 @@
 //! Black-box tests against the local AWS emulator, in one binary so that they share one emulator.
 
+mod concurrency;
 mod emulator;
+mod existence;
+mod faults;
+mod input;
+mod journey;
+mod openapi;

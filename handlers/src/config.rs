@@ -1,0 +1,323 @@
+//! Configuration from environment variables: one typed struct per function, read once at start-up,
+//! with an error that names the variable when one is missing or malformed.
+//!
+//! Endpoints and credentials are not here: the AWS SDK reads its own standard variables
+//! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, …) unchanged.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use lambdauth_domain::{HashingParams, LockoutPolicy, MailCooldowns, PasswordPolicy, Settings};
+use thiserror::Error;
+
+/// A variable is missing or malformed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("environment variable {variable}: {problem}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// Where variables are read from: the process environment, or a map in tests and the local
+/// runtime.
+pub trait Source {
+    /// The value of `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<S: std::hash::BuildHasher> Source for std::collections::HashMap<String, String, S> {
+    fn get(&self, name: &str) -> Option<String> {
+        std::collections::HashMap::get(self, name).cloned()
+    }
+}
+
+fn required(source: &impl Source, variable: &'static str) -> Result<String, ConfigError> {
+    match source.get(variable) {
+        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
+        _ => Err(ConfigError {
+            variable,
+            problem: "is not set".to_owned(),
+        }),
+    }
+}
+
+fn optional<T: FromStr>(
+    source: &impl Source,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match source.get(variable) {
+        Some(value) if !value.trim().is_empty() => value.trim().parse().map_err(|_| ConfigError {
+            variable,
+            problem: format!("`{value}` is not a valid {}", std::any::type_name::<T>()),
+        }),
+        _ => Ok(default),
+    }
+}
+
+fn seconds(
+    source: &impl Source,
+    variable: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    optional(source, variable, default.as_secs()).map(Duration::from_secs)
+}
+
+/// What every function reads: the table, the rules' knobs and the hashing cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// `TABLE_NAME` (default `LambdAuthUsers`).
+    pub table_name: String,
+    /// `PREVENT_USER_EXISTENCE_ERRORS` (default true), `PASSWORD_MIN_LENGTH` (15),
+    /// `VERIFICATION_TTL_SECONDS` (86400), `RESET_TTL_SECONDS` (3600),
+    /// `VERIFICATION_COOLDOWN_SECONDS` (60), `RESET_COOLDOWN_SECONDS` (60),
+    /// `NOTICE_COOLDOWN_SECONDS` (3600), `LOCKOUT_FREE_FAILURES` (5),
+    /// `LOCKOUT_MAX_WAIT_SECONDS` (900).
+    pub settings: Settings,
+    /// `ARGON2_MEMORY_KIB` (19456), `ARGON2_TIME_COST` (2), `ARGON2_PARALLELISM` (1).
+    pub hashing: HashingParams,
+}
+
+/// The default table name, the original's.
+pub const DEFAULT_TABLE_NAME: &str = "LambdAuthUsers";
+
+impl CoreConfig {
+    /// Reads the variables every function shares.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let defaults = Settings::default();
+        let lockout = LockoutPolicy::default();
+        let cooldowns = MailCooldowns::default();
+        let hashing = HashingParams::default();
+        let table_name = optional(source, "TABLE_NAME", DEFAULT_TABLE_NAME.to_owned())?;
+        let min_length = optional(
+            source,
+            "PASSWORD_MIN_LENGTH",
+            PasswordPolicy::default().min_length(),
+        )?;
+        let settings = Settings {
+            prevent_user_existence_errors: optional(
+                source,
+                "PREVENT_USER_EXISTENCE_ERRORS",
+                defaults.prevent_user_existence_errors,
+            )?,
+            password_policy: PasswordPolicy::with_min_length(min_length),
+            verification_ttl: seconds(
+                source,
+                "VERIFICATION_TTL_SECONDS",
+                defaults.verification_ttl,
+            )?,
+            reset_ttl: seconds(source, "RESET_TTL_SECONDS", defaults.reset_ttl)?,
+            cooldowns: MailCooldowns {
+                verification: seconds(
+                    source,
+                    "VERIFICATION_COOLDOWN_SECONDS",
+                    cooldowns.verification,
+                )?,
+                reset: seconds(source, "RESET_COOLDOWN_SECONDS", cooldowns.reset)?,
+                notice: seconds(source, "NOTICE_COOLDOWN_SECONDS", cooldowns.notice)?,
+            },
+            lockout: LockoutPolicy {
+                free_failures: optional(source, "LOCKOUT_FREE_FAILURES", lockout.free_failures)?,
+                max_wait: seconds(source, "LOCKOUT_MAX_WAIT_SECONDS", lockout.max_wait)?,
+                ..lockout
+            },
+        };
+        let hashing = HashingParams {
+            memory_kib: optional(source, "ARGON2_MEMORY_KIB", hashing.memory_kib)?,
+            time_cost: optional(source, "ARGON2_TIME_COST", hashing.time_cost)?,
+            parallelism: optional(source, "ARGON2_PARALLELISM", hashing.parallelism)?,
+        };
+        Ok(Self {
+            table_name,
+            settings,
+            hashing,
+        })
+    }
+}
+
+/// What the functions that write a mail with a link read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailingConfig {
+    /// `KMS_KEY_ID`: the key (id, ARN or `alias/…`) that encrypts link tokens on outbox items.
+    pub kms_key_id: String,
+}
+
+impl MailingConfig {
+    /// Reads `KMS_KEY_ID`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            kms_key_id: required(source, "KMS_KEY_ID")?,
+        })
+    }
+}
+
+/// What login reads to obtain a Cognito token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    /// `IDENTITY_POOL_ID`.
+    pub identity_pool_id: String,
+    /// `DEVELOPER_PROVIDER_NAME` (default `login.mycompany.myapp`, the original's).
+    pub developer_provider_name: String,
+    /// `TOKEN_DURATION_SECONDS` (default 900; Cognito accepts 1 to 86400).
+    pub token_duration: Duration,
+}
+
+impl IdentityConfig {
+    /// Reads the identity pool settings.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let token_duration = seconds(source, "TOKEN_DURATION_SECONDS", Duration::from_mins(15))?;
+        if !(1..=86_400).contains(&token_duration.as_secs()) {
+            return Err(ConfigError {
+                variable: "TOKEN_DURATION_SECONDS",
+                problem: "must be between 1 and 86400".to_owned(),
+            });
+        }
+        Ok(Self {
+            identity_pool_id: required(source, "IDENTITY_POOL_ID")?,
+            developer_provider_name: optional(
+                source,
+                "DEVELOPER_PROVIDER_NAME",
+                "login.mycompany.myapp".to_owned(),
+            )?,
+            token_duration,
+        })
+    }
+}
+
+macro_rules! function_config {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            /// The shared settings.
+            pub core: CoreConfig,
+            $(
+                #[allow(missing_docs)]
+                pub $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// Reads the process environment.
+            pub fn from_env() -> Result<Self, ConfigError> {
+                Self::from_source(&ProcessEnv)
+            }
+
+            /// Reads `source`.
+            pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+                Ok(Self {
+                    core: CoreConfig::from_source(source)?,
+                    $($field: <$ty>::from_source(source)?,)*
+                })
+            }
+        }
+    };
+}
+
+function_config!(
+    /// `LambdAuthCreateUser`.
+    CreateUserConfig { mailing: MailingConfig }
+);
+function_config!(
+    /// `LambdAuthVerifyUser`.
+    VerifyUserConfig {}
+);
+function_config!(
+    /// `LambdAuthLogin`.
+    LoginConfig { identity: IdentityConfig }
+);
+function_config!(
+    /// `LambdAuthChangePassword`.
+    ChangePasswordConfig {}
+);
+function_config!(
+    /// `LambdAuthLostPassword`.
+    LostPasswordConfig { mailing: MailingConfig }
+);
+function_config!(
+    /// `LambdAuthResetPassword`.
+    ResetPasswordConfig {}
+);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = VerifyUserConfig::from_source(&env(&[])).unwrap();
+        assert_eq!(config.core.table_name, "LambdAuthUsers");
+        assert_eq!(config.core.settings, Settings::default());
+        assert_eq!(config.core.hashing, HashingParams::default());
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let error = LoginConfig::from_source(&env(&[])).unwrap_err();
+        assert_eq!(error.variable, "IDENTITY_POOL_ID");
+        assert_eq!(
+            error.to_string(),
+            "environment variable IDENTITY_POOL_ID: is not set"
+        );
+        let error = CreateUserConfig::from_source(&env(&[])).unwrap_err();
+        assert_eq!(error.variable, "KMS_KEY_ID");
+    }
+
+    #[test]
+    fn a_malformed_variable_is_named() {
+        let error =
+            VerifyUserConfig::from_source(&env(&[("PREVENT_USER_EXISTENCE_ERRORS", "yes")]))
+                .unwrap_err();
+        assert_eq!(error.variable, "PREVENT_USER_EXISTENCE_ERRORS");
+        let error =
+            VerifyUserConfig::from_source(&env(&[("ARGON2_MEMORY_KIB", "-1")])).unwrap_err();
+        assert_eq!(error.variable, "ARGON2_MEMORY_KIB");
+        let error = LoginConfig::from_source(&env(&[
+            ("IDENTITY_POOL_ID", "p"),
+            ("TOKEN_DURATION_SECONDS", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(error.variable, "TOKEN_DURATION_SECONDS");
+    }
+
+    #[test]
+    fn knobs_are_read() {
+        let config = LoginConfig::from_source(&env(&[
+            ("TABLE_NAME", "t"),
+            ("IDENTITY_POOL_ID", "us-east-1:pool"),
+            ("PREVENT_USER_EXISTENCE_ERRORS", "false"),
+            ("PASSWORD_MIN_LENGTH", "10"),
+            ("TOKEN_DURATION_SECONDS", "3600"),
+        ]))
+        .unwrap();
+        assert_eq!(config.core.table_name, "t");
+        assert!(!config.core.settings.prevent_user_existence_errors);
+        assert_eq!(config.core.settings.password_policy.min_length(), 10);
+        assert_eq!(config.identity.token_duration, Duration::from_hours(1));
+        assert_eq!(
+            config.identity.developer_provider_name,
+            "login.mycompany.myapp"
+        );
+    }
+}

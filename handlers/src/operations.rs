@@ -1,0 +1,232 @@
+//! The six handlers: parse → load → decide → persist → respond. Each is an `async fn` over the
+//! shared [`Core`] and the clients its function needs, called by the Lambda binary and by the
+//! local runtime alike.
+
+use lambdauth_domain::random::OsRandomness;
+use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
+use lambdauth_domain::usecases::login::{self, LoginAnswer};
+use lambdauth_domain::usecases::lost_password::{LostAnswer, lost_password as decide_lost};
+use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password as decide_reset};
+use lambdauth_domain::usecases::signup::{SignupAnswer, SignupInput, signup};
+use lambdauth_domain::usecases::verify::{VerifyAnswer, verify};
+use lambdauth_domain::{Email, NewPassword, PasswordAttempt, Token};
+use serde_json::{Value, json};
+
+use crate::api::{
+    ApiError, ApiResponse, ChangePasswordBody, CreateUserBody, LoginBody, LostPasswordBody,
+    ResetPasswordBody, VerifyUserBody, parse_body,
+};
+use crate::error::HandlerError;
+use crate::identity::IdentityIssuer;
+use crate::sealer::TokenSealer;
+use crate::service::{Admitted, Core};
+
+/// A request, however it arrived.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// The `Accept-Language` header, when it came over HTTP.
+    pub accept_language: Option<String>,
+    /// The id it is logged under.
+    pub request_id: String,
+}
+
+/// The result of a handler.
+pub type Outcome = Result<ApiResponse, HandlerError>;
+
+/// One of the original's answers with `false`: its field, a status, and the error object.
+fn refusal(status: u16, body: Value, code: &'static str, message: &str) -> ApiResponse {
+    let mut body = body;
+    body["error"] = json!({ "code": code, "message": message });
+    ApiResponse::json(status, body)
+}
+
+const WRONG_CREDENTIALS: &str = "the email address or the password is wrong";
+const BAD_LINK: &str = "the link is invalid or has expired";
+
+/// `LambdAuthCreateUser`: `{email, password}` → `{created}`.
+pub async fn create_user(core: &Core, sealer: &TokenSealer, request: Request) -> Outcome {
+    let body: CreateUserBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let password = NewPassword::new(&body.password, &email, &core.settings.password_policy)?;
+    let locale = lambdauth_mail_templates::negotiate(request.accept_language.as_deref());
+    // Hashed whether or not the address is taken, so the time of the answer does not tell.
+    let hash = core.hash(password).await?;
+    let answer = core
+        .decide_and_persist(&email, Some(sealer), |user, now| {
+            let input = SignupInput {
+                email: email.clone(),
+                password: hash.clone(),
+                locale: locale.clone(),
+            };
+            signup(user, input, now, &core.settings, &mut OsRandomness)
+        })
+        .await?;
+    Ok(match answer {
+        SignupAnswer::Created => ApiResponse::ok(json!({ "created": true })),
+        SignupAnswer::NotCreated => refusal(
+            409,
+            json!({ "created": false }),
+            "UserExists",
+            "an account with this email address already exists",
+        ),
+    })
+}
+
+/// `LambdAuthVerifyUser`: `{email, verify}` → `{verified}`.
+pub async fn verify_user(core: &Core, request: Request) -> Outcome {
+    let body: VerifyUserBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let token = Token::parse(&body.verify)?;
+    let answer = core
+        .decide_and_persist(&email, None, |user, now| {
+            Ok(verify(user, &token, now, &core.settings))
+        })
+        .await?;
+    Ok(match answer {
+        VerifyAnswer::Verified => ApiResponse::ok(json!({ "verified": true })),
+        VerifyAnswer::NotVerified => {
+            refusal(400, json!({ "verified": false }), "InvalidToken", BAD_LINK)
+        }
+    })
+}
+
+/// `LambdAuthLogin`: `{email, password}` → `{login, identityId, token, expiresIn}`.
+pub async fn login(core: &Core, identity: &IdentityIssuer, request: Request) -> Outcome {
+    let body: LoginBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let attempt = PasswordAttempt::new(&body.password)?;
+    let admitted = core.admit(&email).await?;
+    let failed = || {
+        refusal(
+            401,
+            json!({ "login": false }),
+            "InvalidCredentials",
+            WRONG_CREDENTIALS,
+        )
+    };
+    let Admitted::User(user) = admitted else {
+        core.check(attempt, None).await?;
+        return Ok(failed());
+    };
+    let (check, rehashed) = core.check(attempt, Some(user.password.clone())).await?;
+    let answer = core
+        .conclude(user, None, |user, now| {
+            Ok(login::conclude(
+                user,
+                check,
+                rehashed.clone(),
+                now,
+                &core.settings,
+            ))
+        })
+        .await?;
+    match answer {
+        Some(LoginAnswer::LoggedIn { developer_user_id }) => {
+            let token = identity.issue(&developer_user_id).await?;
+            Ok(ApiResponse::ok(json!({
+                "login": true,
+                "identityId": token.identity_id,
+                "token": token.token,
+                "expiresIn": token.expires_in.as_secs(),
+            })))
+        }
+        Some(LoginAnswer::NotVerified) => Ok(refusal(
+            403,
+            json!({ "login": false, "verified": false }),
+            "UserNotVerified",
+            "the email address is not verified yet; follow the link in the verification mail",
+        )),
+        Some(LoginAnswer::Failed) | None => Ok(failed()),
+    }
+}
+
+/// `LambdAuthChangePassword`: `{email, oldPassword, newPassword}` → `{changed}`.
+pub async fn change_password(core: &Core, request: Request) -> Outcome {
+    let body: ChangePasswordBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let old = PasswordAttempt::new(&body.old_password)?;
+    let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
+    let failed = || {
+        refusal(
+            401,
+            json!({ "changed": false }),
+            "InvalidCredentials",
+            WRONG_CREDENTIALS,
+        )
+    };
+    let Admitted::User(user) = core.admit(&email).await? else {
+        core.check(old, None).await?;
+        return Ok(failed());
+    };
+    let (check, _) = core.check(old, Some(user.password.clone())).await?;
+    if !check.matched() {
+        return Ok(failed());
+    }
+    let hash = core.hash(new).await?;
+    let answer = core
+        .conclude(user, None, |user, now| {
+            change_password::conclude(
+                user,
+                check,
+                hash.clone(),
+                now,
+                &core.settings,
+                &mut OsRandomness,
+            )
+        })
+        .await?;
+    Ok(match answer {
+        Some(ChangeAnswer::Changed) => ApiResponse::ok(json!({ "changed": true })),
+        Some(ChangeAnswer::NotChanged) | None => failed(),
+    })
+}
+
+/// `LambdAuthLostPassword`: `{email}` → `{sent}`.
+pub async fn lost_password(core: &Core, sealer: &TokenSealer, request: Request) -> Outcome {
+    let body: LostPasswordBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let answer = core
+        .decide_and_persist(&email, Some(sealer), |user, now| {
+            decide_lost(user, now, &core.settings, &mut OsRandomness)
+        })
+        .await?;
+    match answer {
+        LostAnswer::Sent => Ok(ApiResponse::ok(json!({ "sent": true }))),
+        LostAnswer::NotSent => Ok(refusal(
+            404,
+            json!({ "sent": false }),
+            "UserNotFound",
+            "no account has this email address",
+        )),
+        LostAnswer::TooSoon(wait) => Err(ApiError::TooManyRequests(wait).into()),
+    }
+}
+
+/// `LambdAuthResetPassword`: `{email, lost, password}` → `{changed}`.
+pub async fn reset_password(core: &Core, request: Request) -> Outcome {
+    let body: ResetPasswordBody = parse_body(&request.body)?;
+    let email = Email::parse(&body.email)?;
+    let token = Token::parse(&body.lost)?;
+    let password = NewPassword::new(&body.password, &email, &core.settings.password_policy)?;
+    let hash = core.hash(password).await?;
+    let answer = core
+        .decide_and_persist(&email, None, |user, now| {
+            decide_reset(
+                user,
+                &token,
+                hash.clone(),
+                now,
+                &core.settings,
+                &mut OsRandomness,
+            )
+        })
+        .await?;
+    Ok(match answer {
+        ResetAnswer::Changed => ApiResponse::ok(json!({ "changed": true })),
+        ResetAnswer::NotChanged => {
+            refusal(400, json!({ "changed": false }), "InvalidToken", BAD_LINK)
+        }
+    })
+}

@@ -1,0 +1,214 @@
+//! What every function shares, built once per container: the store, the password hasher and the
+//! rules' settings; and the steps every handler repeats (hash off the executor, decide and
+//! persist with a retry on conflict, admit a password attempt under the throttle).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambdauth_domain::random::{OsRandomness, RandomnessUnavailable};
+use lambdauth_domain::usecases::{Change, Decision, Write, login};
+use lambdauth_domain::{
+    Clock, Email, NewPassword, PasswordAttempt, PasswordCheck, PasswordHasher, RetryAfter,
+    Settings, StoredPassword, SystemClock, Timestamp, User,
+};
+
+use crate::config::CoreConfig;
+use crate::error::HandlerError;
+use crate::sealer::TokenSealer;
+use crate::store::{StoreError, UserStore};
+
+/// How many times a decision is re-made on fresh state after losing a write race before the
+/// request gives up with a 429.
+const MAX_TRIES: usize = 8;
+
+/// The shared part of every function.
+#[derive(Debug, Clone)]
+pub struct Core {
+    /// The table.
+    pub store: UserStore,
+    /// The hasher (with its dummy hash for unknown users).
+    pub hasher: Arc<PasswordHasher>,
+    /// The rules' knobs.
+    pub settings: Settings,
+}
+
+/// A password attempt admitted by the throttle, with the failure already counted.
+#[derive(Debug)]
+pub enum Admitted {
+    /// On this user, as written with the attempt counted.
+    User(Box<User>),
+    /// On an address with no account.
+    Unknown,
+}
+
+impl Core {
+    /// The core over `store`, configured by `config`.
+    pub fn new(config: &CoreConfig, store: UserStore) -> Result<Self, HandlerError> {
+        Ok(Self {
+            store,
+            hasher: Arc::new(PasswordHasher::new(config.hashing, &mut OsRandomness)?),
+            settings: config.settings,
+        })
+    }
+
+    /// Now.
+    pub fn now(&self) -> Timestamp {
+        SystemClock.now()
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&PasswordHasher) -> Result<T, HandlerError> + Send + 'static,
+    ) -> Result<T, HandlerError> {
+        let hasher = Arc::clone(&self.hasher);
+        tokio::task::spawn_blocking(move || work(&hasher))
+            .await
+            .map_err(|e| HandlerError::Internal(format!("the hashing task failed: {e}")))?
+    }
+
+    /// Hashes a password being set, on a blocking thread.
+    pub async fn hash(&self, password: NewPassword) -> Result<StoredPassword, HandlerError> {
+        self.blocking(move |hasher| Ok(hasher.hash(&password, &mut OsRandomness)?))
+            .await
+    }
+
+    /// Checks an attempt on a blocking thread against `stored`, or against the dummy hash when
+    /// there is no account, and rehashes it when it matched a hash that needs replacing.
+    ///
+    /// A legacy PBKDF2 hash costs far less than Argon2id, so a mismatch against one also pays
+    /// the dummy's cost: the time of an answer must not tell a carried-over account from an
+    /// unknown address.
+    pub async fn check(
+        &self,
+        attempt: PasswordAttempt,
+        stored: Option<StoredPassword>,
+    ) -> Result<(PasswordCheck, Option<StoredPassword>), HandlerError> {
+        self.blocking(move |hasher| {
+            let Some(stored) = stored else {
+                return Ok((hasher.verify_unknown_user(&attempt)?, None));
+            };
+            let check = hasher.verify(&attempt, &stored)?;
+            let rehashed = if check.matched() && stored.needs_rehash(&hasher.params()) {
+                Some(hasher.rehash(&attempt, &mut OsRandomness)?)
+            } else {
+                if stored.is_legacy() && !check.matched() {
+                    hasher.verify_unknown_user(&attempt)?;
+                }
+                None
+            };
+            Ok((check, rehashed))
+        })
+        .await
+    }
+
+    /// Loads the user of `email`, decides with `decide`, and persists the change (sealing the
+    /// mail's token with `sealer`), deciding again on fresh state when another request changed
+    /// the user in between.
+    pub async fn decide_and_persist<A>(
+        &self,
+        email: &Email,
+        sealer: Option<&TokenSealer>,
+        mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+    ) -> Result<A, HandlerError> {
+        for _ in 0..MAX_TRIES {
+            let user = self.store.load_user(email).await?;
+            let decision = decide(user.as_ref(), self.now())?;
+            let Some(change) = decision.change else {
+                return Ok(decision.answer);
+            };
+            if self.persist(&change, sealer).await? {
+                return Ok(decision.answer);
+            }
+        }
+        Err(contended())
+    }
+
+    /// Persists `change`; `false` when the user changed since it was read.
+    async fn persist(
+        &self,
+        change: &Change,
+        sealer: Option<&TokenSealer>,
+    ) -> Result<bool, HandlerError> {
+        let ciphertext = match (&change.mail, sealer) {
+            (Some(mail), Some(kms)) => kms.seal(mail).await?,
+            (Some(mail), None) if mail.link.is_some() => {
+                return Err(HandlerError::Internal(
+                    "a mail with a link needs a KMS key".to_owned(),
+                ));
+            }
+            _ => None,
+        };
+        match self.store.apply(change, ciphertext).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Admits a password attempt on `email` under the login throttle: the failure is counted by a
+    /// conditional write *before* the password is checked, so parallel attempts cannot share one
+    /// reading of the count. A locked address answers 429 and no password is checked.
+    pub async fn admit(&self, email: &Email) -> Result<Admitted, HandlerError> {
+        let settings = &self.settings;
+        for _ in 0..MAX_TRIES {
+            let now = self.now();
+            if let Some(user) = self.store.load_user(email).await? {
+                let admitted = login::admit(&user, now, settings)?;
+                let change = Change {
+                    write: Write::Update {
+                        user: admitted.clone(),
+                        expected_version: user.version,
+                    },
+                    mail: None,
+                };
+                if self.persist(&change, None).await? {
+                    return Ok(Admitted::User(Box::new(admitted)));
+                }
+                continue;
+            }
+            let (throttle, version) = self.store.load_throttle(email).await?;
+            let admitted = login::admit_unknown(throttle, now, settings)?;
+            match self
+                .store
+                .save_throttle(email, &admitted, version, settings.lockout.idle_reset)
+                .await
+            {
+                Ok(()) => return Ok(Admitted::Unknown),
+                Err(StoreError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(contended())
+    }
+
+    /// Concludes an admitted attempt on `admitted` with `conclude`, persisting its change. When
+    /// another request changed the user in between, it concludes again on the fresh state if the
+    /// password is still the one checked; `None` when it is not (the attempt then failed).
+    pub async fn conclude<A>(
+        &self,
+        admitted: Box<User>,
+        sealer: Option<&TokenSealer>,
+        mut conclude: impl FnMut(&User, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+    ) -> Result<Option<A>, HandlerError> {
+        let checked_password = admitted.password.clone();
+        let mut current = *admitted;
+        for _ in 0..MAX_TRIES {
+            let decision = conclude(&current, self.now())?;
+            let Some(change) = decision.change else {
+                return Ok(Some(decision.answer));
+            };
+            if self.persist(&change, sealer).await? {
+                return Ok(Some(decision.answer));
+            }
+            match self.store.load_user(&current.email).await? {
+                Some(user) if user.password == checked_password => current = user,
+                _ => return Ok(None),
+            }
+        }
+        Err(contended())
+    }
+}
+
+fn contended() -> HandlerError {
+    RetryAfter::new(Duration::from_secs(1)).into()
+}

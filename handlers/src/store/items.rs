@@ -1,0 +1,375 @@
+//! Items ↔ domain values. The only place that knows attribute names besides [`super::schema`].
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambdauth_domain::mail::MailLink;
+use lambdauth_domain::{
+    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, OutgoingMail, PendingToken,
+    StoredPassword, Timestamp, TokenHash, User,
+};
+
+use super::schema::{
+    MAIL_RETENTION_DAYS, MAIL_SORT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, THROTTLE_SORT_KEY,
+    TTL_ATTRIBUTE, TYPE_ATTRIBUTE, USER_SORT_KEY, item_type, mail_status,
+};
+
+/// An item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// An item that does not hold what its type promises.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("item attribute `{attribute}`: {problem}")]
+pub struct ItemError {
+    /// The attribute.
+    pub attribute: &'static str,
+    /// What is wrong.
+    pub problem: &'static str,
+}
+
+fn missing(attribute: &'static str) -> ItemError {
+    ItemError {
+        attribute,
+        problem: "missing or of the wrong type",
+    }
+}
+
+fn malformed(attribute: &'static str) -> ItemError {
+    ItemError {
+        attribute,
+        problem: "malformed",
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn get_s<'a>(item: &'a Item, attribute: &'static str) -> Result<&'a str, ItemError> {
+    item.get(attribute)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| missing(attribute))
+}
+
+fn get_n<T: std::str::FromStr>(item: &Item, attribute: &'static str) -> Result<T, ItemError> {
+    item.get(attribute)
+        .and_then(|v| v.as_n().ok())
+        .ok_or_else(|| missing(attribute))?
+        .parse()
+        .map_err(|_| malformed(attribute))
+}
+
+fn get_optional_n<T: std::str::FromStr>(
+    item: &Item,
+    attribute: &'static str,
+) -> Result<Option<T>, ItemError> {
+    if item.contains_key(attribute) {
+        get_n(item, attribute).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn get_bool(item: &Item, attribute: &'static str) -> Result<bool, ItemError> {
+    item.get(attribute)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .ok_or_else(|| missing(attribute))
+}
+
+fn timestamp(item: &Item, attribute: &'static str) -> Result<Timestamp, ItemError> {
+    get_n(item, attribute).map(Timestamp::from_millis)
+}
+
+fn optional_timestamp(
+    item: &Item,
+    attribute: &'static str,
+) -> Result<Option<Timestamp>, ItemError> {
+    Ok(get_optional_n(item, attribute)?.map(Timestamp::from_millis))
+}
+
+/// The key of the user item of `email`.
+pub fn user_key(email: &Email) -> Item {
+    key(email, USER_SORT_KEY)
+}
+
+/// The key of the throttle item of `email`.
+pub fn throttle_key(email: &Email) -> Item {
+    key(email, THROTTLE_SORT_KEY)
+}
+
+/// The key of outbox item `mail_id` to `recipient`.
+pub fn mail_key(recipient: &str, mail_id: &str) -> Item {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), s(recipient)),
+        (
+            SORT_KEY.to_owned(),
+            s(format!("{MAIL_SORT_KEY_PREFIX}{mail_id}")),
+        ),
+    ])
+}
+
+fn key(email: &Email, sort_key: &str) -> Item {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), s(email.as_str())),
+        (SORT_KEY.to_owned(), s(sort_key)),
+    ])
+}
+
+fn put_pending(item: &mut Item, prefix: &str, pending: Option<&PendingToken>) {
+    if let Some(pending) = pending {
+        item.insert(format!("{prefix}TokenHash"), s(pending.hash.to_hex()));
+        item.insert(
+            format!("{prefix}TokenExpiresAt"),
+            n(pending.expires_at.as_millis()),
+        );
+    }
+}
+
+fn get_pending(
+    item: &Item,
+    hash_attribute: &'static str,
+    expiry_attribute: &'static str,
+) -> Result<Option<PendingToken>, ItemError> {
+    if !item.contains_key(hash_attribute) {
+        return Ok(None);
+    }
+    let hash = TokenHash::from_hex(get_s(item, hash_attribute)?)
+        .ok_or_else(|| malformed(hash_attribute))?;
+    Ok(Some(PendingToken {
+        hash,
+        expires_at: timestamp(item, expiry_attribute)?,
+    }))
+}
+
+fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
+    item.insert("failedLogins".to_owned(), n(throttle.failures));
+    if let Some(at) = throttle.last_failure_at {
+        item.insert("lastFailureAt".to_owned(), n(at.as_millis()));
+    }
+    if let Some(until) = throttle.locked_until {
+        item.insert("lockedUntil".to_owned(), n(until.as_millis()));
+    }
+}
+
+fn get_throttle(item: &Item) -> Result<LoginThrottle, ItemError> {
+    Ok(LoginThrottle {
+        failures: get_optional_n(item, "failedLogins")?.unwrap_or(0),
+        last_failure_at: optional_timestamp(item, "lastFailureAt")?,
+        locked_until: optional_timestamp(item, "lockedUntil")?,
+    })
+}
+
+/// The item of `user`.
+pub fn user_to_item(user: &User) -> Item {
+    let mut item = user_key(&user.email);
+    item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::USER));
+    item.insert("email".to_owned(), s(user.email.as_str()));
+    item.insert(
+        "developerUserId".to_owned(),
+        s(user.developer_user_id.as_str()),
+    );
+    item.insert("password".to_owned(), s(user.password.to_phc()));
+    item.insert("verified".to_owned(), AttributeValue::Bool(user.verified));
+    put_pending(&mut item, "verify", user.verification.as_ref());
+    put_pending(&mut item, "reset", user.reset.as_ref());
+    put_throttle(&mut item, &user.throttle);
+    let last_mail: HashMap<String, AttributeValue> = MailKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            user.mail_log
+                .last_sent(kind)
+                .map(|at| (kind.as_str().to_owned(), n(at.as_millis())))
+        })
+        .collect();
+    item.insert("lastMailAt".to_owned(), AttributeValue::M(last_mail));
+    item.insert("locale".to_owned(), s(user.locale.as_str()));
+    item.insert("createdAt".to_owned(), n(user.created_at.as_millis()));
+    item.insert("updatedAt".to_owned(), n(user.updated_at.as_millis()));
+    item.insert("version".to_owned(), n(user.version));
+    item
+}
+
+/// The user in `item`.
+pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
+    let email = Email::parse(get_s(item, "email")?).map_err(|_| malformed("email"))?;
+    let password =
+        StoredPassword::parse(get_s(item, "password")?).map_err(|_| malformed("password"))?;
+    let mut mail_log = MailLog::default();
+    if let Some(map) = item.get("lastMailAt").and_then(|v| v.as_m().ok()) {
+        for (kind, at) in map {
+            let kind = MailKind::parse(kind).ok_or_else(|| malformed("lastMailAt"))?;
+            let at = at
+                .as_n()
+                .ok()
+                .and_then(|at| at.parse().ok())
+                .ok_or_else(|| malformed("lastMailAt"))?;
+            mail_log.record(kind, Timestamp::from_millis(at));
+        }
+    }
+    Ok(User {
+        developer_user_id: DeveloperUserId::parse(get_s(item, "developerUserId")?)
+            .ok_or_else(|| malformed("developerUserId"))?,
+        password,
+        verified: get_bool(item, "verified")?,
+        verification: get_pending(item, "verifyTokenHash", "verifyTokenExpiresAt")?,
+        reset: get_pending(item, "resetTokenHash", "resetTokenExpiresAt")?,
+        throttle: get_throttle(item)?,
+        mail_log,
+        locale: Locale::parse(get_s(item, "locale")?).unwrap_or_default(),
+        created_at: timestamp(item, "createdAt")?,
+        updated_at: timestamp(item, "updatedAt")?,
+        version: get_n(item, "version")?,
+        email,
+    })
+}
+
+/// The throttle item of an address with no account; it expires once idle long enough to be
+/// forgotten anyway.
+pub fn throttle_to_item(
+    email: &Email,
+    throttle: &LoginThrottle,
+    version: u64,
+    idle_reset: Duration,
+) -> Item {
+    let mut item = throttle_key(email);
+    item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::THROTTLE));
+    put_throttle(&mut item, throttle);
+    item.insert("version".to_owned(), n(version));
+    if let Some(last) = throttle.last_failure_at {
+        item.insert(
+            TTL_ATTRIBUTE.to_owned(),
+            n(last.plus(idle_reset).as_secs() + 3600),
+        );
+    }
+    item
+}
+
+/// The throttle and version in a throttle item.
+pub fn throttle_from_item(item: &Item) -> Result<(LoginThrottle, u64), ItemError> {
+    Ok((get_throttle(item)?, get_n(item, "version")?))
+}
+
+/// The outbox item of `mail`, with the link's token as KMS ciphertext (`sealed_token`).
+pub fn mail_to_item(mail: &OutgoingMail, sealed_token: Option<Vec<u8>>) -> Item {
+    let mut item = mail_key(mail.recipient.as_str(), mail.id.as_str());
+    item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::MAIL));
+    item.insert("mailId".to_owned(), s(mail.id.as_str()));
+    item.insert("kind".to_owned(), s(mail.kind.as_str()));
+    item.insert("recipient".to_owned(), s(mail.recipient.as_str()));
+    item.insert("locale".to_owned(), s(mail.locale.as_str()));
+    item.insert("status".to_owned(), s(mail_status::PENDING));
+    item.insert("attempts".to_owned(), n(0));
+    item.insert("createdAt".to_owned(), n(mail.created_at.as_millis()));
+    let retention = mail
+        .created_at
+        .plus(Duration::from_hours(24 * MAIL_RETENTION_DAYS));
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(retention.as_secs()));
+    if let (Some(MailLink { expires_at, .. }), Some(ciphertext)) = (&mail.link, sealed_token) {
+        item.insert(
+            "linkToken".to_owned(),
+            AttributeValue::B(Blob::new(ciphertext)),
+        );
+        item.insert("linkExpiresAt".to_owned(), n(expires_at.as_millis()));
+    }
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambdauth_domain::random::OsRandomness;
+    use lambdauth_domain::{MailId, Token};
+
+    fn user() -> User {
+        let mut mail_log = MailLog::default();
+        mail_log.record(MailKind::Verification, Timestamp::from_millis(5));
+        mail_log.record(MailKind::AlreadyRegistered, Timestamp::from_millis(6));
+        User {
+            email: Email::parse("erin+tag@example.co.uk").unwrap(),
+            developer_user_id: DeveloperUserId::parse("Erin+Tag@Example.co.uk").unwrap(),
+            password: StoredPassword::parse(
+                "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            )
+            .unwrap(),
+            verified: true,
+            verification: Some(PendingToken {
+                hash: Token::parse("abcdefghijklmnopqrstuvwxyz").unwrap().hash(),
+                expires_at: Timestamp::from_millis(99),
+            }),
+            reset: None,
+            throttle: LoginThrottle {
+                failures: 3,
+                last_failure_at: Some(Timestamp::from_millis(7)),
+                locked_until: None,
+            },
+            mail_log,
+            locale: Locale::parse("de").unwrap(),
+            created_at: Timestamp::from_millis(1),
+            updated_at: Timestamp::from_millis(2),
+            version: 12,
+        }
+    }
+
+    #[test]
+    fn a_user_survives_a_round_trip_through_its_item() {
+        let user = user();
+        let item = user_to_item(&user);
+        assert_eq!(item["pk"].as_s().unwrap(), "erin+tag@example.co.uk");
+        assert_eq!(item["sk"].as_s().unwrap(), "USER");
+        assert_eq!(user_from_item(&item).unwrap(), user);
+    }
+
+    #[test]
+    fn a_broken_item_is_an_error_not_a_panic() {
+        let mut item = user_to_item(&user());
+        item.insert("version".to_owned(), s("twelve"));
+        assert_eq!(user_from_item(&item).unwrap_err().attribute, "version");
+        item.remove("password");
+        assert_eq!(user_from_item(&item).unwrap_err().attribute, "password");
+    }
+
+    #[test]
+    fn an_outbox_item_holds_ciphertext_not_the_token() {
+        let token = Token::generate(&mut OsRandomness).unwrap();
+        let mail = OutgoingMail {
+            id: MailId::generate(Timestamp::from_millis(1000), &mut OsRandomness).unwrap(),
+            kind: MailKind::Verification,
+            recipient: Email::parse("a@example.com").unwrap(),
+            locale: Locale::english(),
+            link: Some(MailLink {
+                token: token.clone(),
+                expires_at: Timestamp::from_millis(2000),
+            }),
+            created_at: Timestamp::from_millis(1000),
+        };
+        let item = mail_to_item(&mail, Some(vec![1, 2, 3]));
+        assert_eq!(item["status"].as_s().unwrap(), "pending");
+        assert_eq!(item["linkToken"].as_b().unwrap().as_ref(), &[1, 2, 3]);
+        let text = format!("{item:?}");
+        assert!(!text.contains(token.expose()));
+    }
+
+    #[test]
+    fn a_throttle_round_trips_and_expires() {
+        let email = Email::parse("ghost@example.com").unwrap();
+        let throttle = LoginThrottle {
+            failures: 2,
+            last_failure_at: Some(Timestamp::from_millis(1_000_000)),
+            locked_until: None,
+        };
+        let item = throttle_to_item(&email, &throttle, 4, Duration::from_mins(15));
+        assert_eq!(throttle_from_item(&item).unwrap(), (throttle, 4));
+        assert_eq!(
+            item[TTL_ATTRIBUTE].as_n().unwrap(),
+            &(1000 + 900 + 3600).to_string()
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! The DynamoDB store: one table holding users, login throttles of unknown addresses, and the
+//! mail outbox. Every change is one conditional write, or one transaction when a mail goes with
+//! it, so a decision is persisted whole or not at all, and only on the state it was made from.
+
+pub mod items;
+pub mod schema;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use lambdauth_domain::usecases::{Change, Write};
+use lambdauth_domain::{Email, LoginThrottle, User};
+
+use crate::aws::{AwsFailure, classify};
+use items::{Item, ItemError};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item changed since it was read (or already exists): read again and decide again.
+    #[error("the item changed since it was read")]
+    Conflict,
+    /// DynamoDB failed.
+    #[error(transparent)]
+    Aws(#[from] AwsFailure),
+    /// An item does not hold what it should.
+    #[error(transparent)]
+    Item(#[from] ItemError),
+}
+
+/// The user table.
+#[derive(Debug, Clone)]
+pub struct UserStore {
+    client: Client,
+    table: String,
+}
+
+impl UserStore {
+    /// The store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", &e))?;
+        Ok(output.item)
+    }
+
+    /// The user of `email`, read consistently.
+    pub async fn load_user(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        match self.get(items::user_key(email)).await? {
+            Some(item) => Ok(Some(items::user_from_item(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The login throttle of an address with no account, and the version to condition its next
+    /// write on (`None` when there is no throttle item yet).
+    pub async fn load_throttle(
+        &self,
+        email: &Email,
+    ) -> Result<(LoginThrottle, Option<u64>), StoreError> {
+        match self.get(items::throttle_key(email)).await? {
+            Some(item) => {
+                let (throttle, version) = items::throttle_from_item(&item)?;
+                Ok((throttle, Some(version)))
+            }
+            None => Ok((LoginThrottle::default(), None)),
+        }
+    }
+
+    /// Writes the throttle of an address with no account, if its version is still `expected`.
+    pub async fn save_throttle(
+        &self,
+        email: &Email,
+        throttle: &LoginThrottle,
+        expected: Option<u64>,
+        idle_reset: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let version = expected.map_or(1, |v| v + 1);
+        let item = items::throttle_to_item(email, throttle, version, idle_reset);
+        self.put_if(item, expected).await
+    }
+
+    /// Persists a decision's change: the user write alone, or the user write and the outbox item
+    /// in one transaction. `sealed_token` is the KMS ciphertext of the mail's link token.
+    pub async fn apply(
+        &self,
+        change: &Change,
+        sealed_token: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let (user_item, expected) = match &change.write {
+            Write::Create(user) => (items::user_to_item(user), None),
+            Write::Update {
+                user,
+                expected_version,
+            } => (items::user_to_item(user), Some(*expected_version)),
+        };
+        let Some(mail) = &change.mail else {
+            return self.put_if(user_item, expected).await;
+        };
+        let user_put = self.transact_put(user_item, expected)?;
+        let mail_put = self.transact_put(items::mail_to_item(mail, sealed_token), None)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(user_put).build())
+            .transact_items(TransactWriteItem::builder().put(mail_put).build())
+            .send()
+            .await
+            .map_err(|error| transaction_error(&error))?;
+        Ok(())
+    }
+
+    /// Puts `item` if its stored version is still `expected` (none: if it does not exist yet).
+    async fn put_if(&self, item: Item, expected: Option<u64>) -> Result<(), StoreError> {
+        let (condition, value) = version_condition(expected);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+            .set_expression_attribute_values(value)
+            .send()
+            .await
+            .map_err(|error| {
+                if error
+                    .as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception)
+                {
+                    StoreError::Conflict
+                } else {
+                    classify("DynamoDB", &error).into()
+                }
+            })?;
+        Ok(())
+    }
+
+    /// The same conditional put, as one item of a transaction.
+    fn transact_put(&self, item: Item, expected: Option<u64>) -> Result<Put, StoreError> {
+        let (condition, value) = version_condition(expected);
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+            .set_expression_attribute_values(value)
+            .build()
+            .map_err(|e| unexpected(&e))
+    }
+}
+
+fn version_name() -> HashMap<String, String> {
+    HashMap::from([("#version".to_owned(), "version".to_owned())])
+}
+
+/// Creates the table if it does not exist: `pk`/`sk` keys, on-demand billing, a stream of new
+/// images (the outbox feed) and the TTL attribute. Returns once the table is active.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), AwsFailure> {
+    use aws_sdk_dynamodb::client::Waiters as _;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let definition_error = |e: aws_sdk_dynamodb::error::BuildError| AwsFailure::Unexpected {
+        service: "DynamoDB",
+        detail: e.to_string(),
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(schema::PARTITION_KEY).map_err(definition_error)?)
+        .attribute_definitions(attribute(schema::SORT_KEY).map_err(definition_error)?)
+        .key_schema(key(schema::PARTITION_KEY, KeyType::Hash).map_err(definition_error)?)
+        .key_schema(key(schema::SORT_KEY, KeyType::Range).map_err(definition_error)?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(definition_error)?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) => {}
+        Err(error) => return Err(classify("DynamoDB", &error)),
+    }
+    client
+        .wait_until_table_exists()
+        .table_name(table)
+        .wait(std::time::Duration::from_mins(2))
+        .await
+        .map_err(|e| AwsFailure::Unexpected {
+            service: "DynamoDB",
+            detail: format!("the table did not become active: {e}"),
+        })?;
+    let ttl = client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(schema::TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(definition_error)?,
+        )
+        .send()
+        .await;
+    match ttl {
+        Ok(_) => Ok(()),
+        Err(error) => match classify("DynamoDB", &error) {
+            // Enabling TTL twice is refused; that is the state we want.
+            AwsFailure::Unexpected { detail, .. } if detail.contains("already enabled") => Ok(()),
+            failure => Err(failure),
+        },
+    }
+}
+
+/// The condition for a write expecting `expected` (none: the item must not exist yet), with the
+/// value it refers to.
+fn version_condition(
+    expected: Option<u64>,
+) -> (&'static str, Option<HashMap<String, AttributeValue>>) {
+    match expected {
+        None => ("attribute_not_exists(pk)", None),
+        Some(version) => (
+            "#version = :expected",
+            Some(HashMap::from([(
+                ":expected".to_owned(),
+                AttributeValue::N(version.to_string()),
+            )])),
+        ),
+    }
+}
+
+fn unexpected(error: &impl std::fmt::Display) -> StoreError {
+    StoreError::Aws(AwsFailure::Unexpected {
+        service: "DynamoDB",
+        detail: error.to_string(),
+    })
+}
+
+fn transaction_error<R: std::fmt::Debug>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        error.as_service_error()
+    {
+        let codes: Vec<&str> = cancelled
+            .cancellation_reasons()
+            .iter()
+            .filter_map(|reason| reason.code())
+            .collect();
+        if codes
+            .iter()
+            .any(|code| matches!(*code, "ConditionalCheckFailed" | "TransactionConflict"))
+        {
+            return StoreError::Conflict;
+        }
+        if codes.iter().any(|code| {
+            matches!(
+                *code,
+                "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+            )
+        }) {
+            return StoreError::Aws(AwsFailure::Throttled {
+                service: "DynamoDB",
+                detail: codes.join(", "),
+            });
+        }
+    }
+    classify("DynamoDB", error).into()
+}

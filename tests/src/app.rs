@@ -1,0 +1,322 @@
+//! A whole LambdAuth stack for one test: its own table, KMS key and identity pool in the
+//! emulator, and the six functions over them, called through the same event handling the Lambda
+//! binaries use.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambdauth::provision::{ensure_identity_pool, ensure_kms_key};
+use lambdauth_handlers::config::{CoreConfig, IdentityConfig, MailingConfig};
+use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::lambda::http_api_event;
+use lambdauth_handlers::sealer::TokenSealer;
+use lambdauth_handlers::service::Core;
+use lambdauth_handlers::store::{UserStore, ensure_table};
+use lambdauth_handlers::{Function, Functions};
+use serde_json::Value;
+
+use crate::TestContext;
+
+/// An item as the SDK returns it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A response as a client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The HTTP status (200 for a direct invoke that did not fail).
+    pub status: u16,
+    /// The headers, lower-cased.
+    pub headers: HashMap<String, String>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// A mail in the outbox, with its link token decrypted.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The mail id.
+    pub id: String,
+    /// The kind (`verification`, `password-reset`, …).
+    pub kind: String,
+    /// The token of its link, decrypted with KMS.
+    pub token: Option<String>,
+    /// The outbox item as stored.
+    pub item: Item,
+}
+
+/// One test's stack.
+pub struct TestApp {
+    /// Names and SDK settings.
+    pub ctx: TestContext,
+    /// The six functions.
+    pub functions: Functions,
+    /// The table.
+    pub table: String,
+    /// The environment the functions were configured from.
+    pub env: HashMap<String, String>,
+    /// A DynamoDB client.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl TestApp {
+    /// A stack with the default settings (and cheap hashing: tests hash hundreds of passwords).
+    pub async fn spawn(label: &str) -> Self {
+        Self::spawn_with(label, &[]).await
+    }
+
+    /// A stack whose environment has `overrides` on top of the defaults.
+    ///
+    /// # Panics
+    /// When the emulator refuses to create a resource.
+    pub async fn spawn_with(label: &str, overrides: &[(&str, &str)]) -> Self {
+        let ctx = TestContext::new(label).await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&ctx.sdk);
+        let kms = aws_sdk_kms::Client::new(&ctx.sdk);
+        let cognito = aws_sdk_cognitoidentity::Client::new(&ctx.sdk);
+        let table = ctx.name("users");
+        ensure_table(&dynamodb, &table).await.expect("table");
+        let key_id = ensure_kms_key(&kms, &format!("alias/{}key", ctx.prefix))
+            .await
+            .expect("key");
+        let pool = ensure_identity_pool(&cognito, &ctx.name("pool"), "login.mycompany.myapp")
+            .await
+            .expect("pool");
+        let mut env: HashMap<String, String> = [
+            ("TABLE_NAME", table.as_str()),
+            ("KMS_KEY_ID", key_id.as_str()),
+            ("IDENTITY_POOL_ID", pool.as_str()),
+            ("ARGON2_MEMORY_KIB", "1024"),
+            ("ARGON2_TIME_COST", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (name, value) in overrides {
+            env.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let functions = Self::functions(&ctx, &env, cognito);
+        Self {
+            ctx,
+            functions,
+            table,
+            env,
+            dynamodb,
+        }
+    }
+
+    fn functions(
+        ctx: &TestContext,
+        env: &HashMap<String, String>,
+        cognito: aws_sdk_cognitoidentity::Client,
+    ) -> Functions {
+        let core_config = CoreConfig::from_source(env).expect("core config");
+        let store = UserStore::new(
+            aws_sdk_dynamodb::Client::new(&ctx.sdk),
+            &core_config.table_name,
+        );
+        Functions {
+            core: Core::new(&core_config, store).expect("core"),
+            sealer: TokenSealer::new(
+                aws_sdk_kms::Client::new(&ctx.sdk),
+                MailingConfig::from_source(env)
+                    .expect("mailing config")
+                    .kms_key_id,
+            ),
+            identity: IdentityIssuer::new(
+                cognito,
+                IdentityConfig::from_source(env).expect("identity config"),
+            ),
+        }
+    }
+
+    /// The same stack with Cognito reached through `cognito` instead (to inject faults).
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    #[must_use]
+    pub fn with_cognito(mut self, cognito: aws_sdk_cognitoidentity::Client) -> Self {
+        self.functions.identity = IdentityIssuer::new(
+            cognito,
+            IdentityConfig::from_source(&self.env).expect("identity config"),
+        );
+        self
+    }
+
+    /// The same stack with DynamoDB reached through `endpoint` instead (to inject faults).
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    #[must_use]
+    pub fn with_dynamodb_endpoint(mut self, endpoint: &str) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.ctx.sdk)
+            .endpoint_url(endpoint)
+            .build();
+        let core_config = CoreConfig::from_source(&self.env).expect("core config");
+        let store = UserStore::new(
+            aws_sdk_dynamodb::Client::from_conf(config),
+            &core_config.table_name,
+        );
+        self.functions.core = Core::new(&core_config, store).expect("core");
+        self
+    }
+
+    /// The same stack with Cognito reached through `endpoint` instead (to inject faults).
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    #[must_use]
+    pub fn with_cognito_endpoint(self, endpoint: &str) -> Self {
+        let config = aws_sdk_cognitoidentity::config::Builder::from(&self.ctx.sdk)
+            .endpoint_url(endpoint)
+            .build();
+        self.with_cognito(aws_sdk_cognitoidentity::Client::from_conf(config))
+    }
+
+    /// `POST` `body` to `function`'s route, as API Gateway would deliver it.
+    pub async fn http(&self, function: Function, body: &str) -> Answer {
+        self.http_with(function, body, &[]).await
+    }
+
+    /// The same with extra request headers.
+    ///
+    /// # Panics
+    /// When the response is not a payload 2.0 response with a JSON body.
+    pub async fn http_with(
+        &self,
+        function: Function,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let headers: Vec<(String, String)> = std::iter::once(("content-type", "application/json"))
+            .chain(headers.iter().copied())
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let event = http_api_event(function.path(), &headers, body, "test-request");
+        let response = self
+            .functions
+            .handle_event(function, event, "test-request")
+            .await;
+        let status =
+            u16::try_from(response["statusCode"].as_u64().expect("statusCode")).expect("status");
+        let headers = response["headers"]
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.to_ascii_lowercase(),
+                            v.as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body =
+            serde_json::from_str(response["body"].as_str().expect("body")).expect("JSON body");
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Invoke `function` directly with `payload`, as the original pages did.
+    pub async fn invoke(&self, function: Function, payload: Value) -> Value {
+        self.functions
+            .handle_event(function, payload, "test-invoke")
+            .await
+    }
+
+    /// The user item of `email` (normalized), as stored.
+    ///
+    /// # Panics
+    /// When the read fails.
+    pub async fn user_item(&self, email: &str) -> Option<Item> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(email.to_owned()))
+            .key("sk", AttributeValue::S("USER".to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get user")
+            .item
+    }
+
+    /// The outbox mails to `email` (normalized), oldest first, with their tokens decrypted.
+    ///
+    /// # Panics
+    /// When a read or a decryption fails.
+    pub async fn mails(&self, email: &str) -> Vec<Mail> {
+        let items = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :mail)")
+            .expression_attribute_values(":pk", AttributeValue::S(email.to_owned()))
+            .expression_attribute_values(":mail", AttributeValue::S("MAIL#".to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("query mails")
+            .items
+            .unwrap_or_default();
+        let mut mails = Vec::new();
+        for item in items {
+            let id = item["mailId"].as_s().expect("mailId").clone();
+            let kind = item["kind"].as_s().expect("kind").clone();
+            let token = match item.get("linkToken") {
+                Some(AttributeValue::B(ciphertext)) => Some(
+                    self.functions
+                        .sealer
+                        .open(ciphertext.as_ref(), &id, email)
+                        .await
+                        .expect("decrypt")
+                        .expose()
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            mails.push(Mail {
+                id,
+                kind,
+                token,
+                item,
+            });
+        }
+        mails
+    }
+
+    /// The newest mail of `kind` to `email`, which must exist.
+    ///
+    /// # Panics
+    /// When there is none.
+    pub async fn last_mail(&self, email: &str, kind: &str) -> Mail {
+        self.mails(email)
+            .await
+            .into_iter()
+            .rev()
+            .find(|mail| mail.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} mail to {email}"))
+    }
+
+    /// Every item in the table.
+    ///
+    /// # Panics
+    /// When the scan fails.
+    pub async fn scan(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut pages = self
+            .dynamodb
+            .scan()
+            .table_name(&self.table)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            items.push(item.expect("scan"));
+        }
+        items
+    }
+}
