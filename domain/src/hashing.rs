@@ -9,10 +9,10 @@
 //! outputs at 64, below what LambdAuth stored, so this one form is encoded and parsed here.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use subtle::ConstantTimeEq;
@@ -286,12 +286,41 @@ impl PasswordCheck {
     }
 }
 
+/// How many Argon2 work areas a process keeps for reuse (one per concurrent hash).
+const POOLED_WORK_AREAS: usize = 4;
+
+/// Argon2 work areas kept between hashes. Allocating 19 MiB per hash makes the allocator keep
+/// one heap of that size per thread that ever hashed, which in a 128 MB function is most of its
+/// memory; reusing areas keeps the peak at one per concurrent hash. An area is always filled
+/// before it is read, so what a previous hash left in it does not matter.
+#[derive(Default)]
+struct WorkAreas(Mutex<Vec<Vec<Block>>>);
+
+impl WorkAreas {
+    fn with<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        let pooled = self.0.lock().ok().and_then(|mut pool| {
+            let index = pool.iter().position(|area| area.len() == blocks)?;
+            Some(pool.swap_remove(index))
+        });
+        let mut area = pooled.unwrap_or_else(|| vec![Block::default(); blocks]);
+        let result = work(&mut area);
+        if let Ok(mut pool) = self.0.lock()
+            && pool.len() < POOLED_WORK_AREAS
+        {
+            pool.push(area);
+        }
+        result
+    }
+}
+
 /// Hashes new passwords and verifies attempts. Build one per process and share it.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: HashingParams,
     argon2: Argon2<'static>,
+    argon2_params: Params,
     dummy: StoredPassword,
+    work_areas: Arc<WorkAreas>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -322,11 +351,13 @@ impl PasswordHasher {
         };
         Ok(Self {
             params,
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params),
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params.clone()),
+            argon2_params,
             dummy: StoredPassword::Argon2id {
                 phc: dummy.to_string(),
                 params,
             },
+            work_areas: Arc::new(WorkAreas::default()),
         })
     }
 
@@ -359,14 +390,55 @@ impl PasswordHasher {
         rng: &mut impl Randomness,
     ) -> Result<StoredPassword, HashError> {
         let salt: [u8; SALT_BYTES] = rng.bytes()?;
-        let hash = self
-            .argon2
-            .hash_password_with_salt(text.as_bytes(), &salt)
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.work_areas
+            .with(self.argon2_params.block_count(), |area| {
+                self.argon2.hash_password_into_with_memory(
+                    text.as_bytes(),
+                    &salt,
+                    &mut output,
+                    area,
+                )
+            })
             .map_err(|e| HashError::Failed(e.to_string()))?;
+        let failed = |e: argon2::password_hash::phc::Error| HashError::Failed(e.to_string());
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.argon2_params)
+                .map_err(|e| HashError::InvalidParams(e.to_string()))?,
+            salt: Some(Salt::new(&salt).map_err(failed)?),
+            hash: Some(Output::new(&output).map_err(failed)?),
+        };
         Ok(StoredPassword::Argon2id {
             phc: hash.to_string(),
             params: self.params,
         })
+    }
+
+    /// Computes an Argon2id PHC hash again for `password` and compares it in constant time.
+    fn verify_argon2(&self, password: &[u8], phc: &str) -> Result<bool, HashError> {
+        let malformed = |e: &dyn fmt::Display| HashError::Malformed(e.to_string());
+        let hash = PasswordHash::new(phc).map_err(|e| malformed(&e))?;
+        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+            return Err(HashError::Malformed("salt or hash missing".to_owned()));
+        };
+        let params = Params::try_from(&hash).map_err(|e| malformed(&e))?;
+        let version = hash
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(|e| malformed(&e))?
+            .unwrap_or_default();
+        let blocks = params.block_count();
+        let context = Argon2::new(Algorithm::Argon2id, version, params);
+        let mut output = vec![0u8; expected.len()];
+        self.work_areas
+            .with(blocks, |area| {
+                context.hash_password_into_with_memory(password, salt, &mut output, area)
+            })
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        Ok(bool::from(output.as_slice().ct_eq(expected.as_ref())))
     }
 
     /// Checks an attempt against a stored hash. CPU-heavy: call it off the async executor.
@@ -380,16 +452,7 @@ impl PasswordHasher {
     ) -> Result<PasswordCheck, HashError> {
         let matched = match stored {
             StoredPassword::Argon2id { phc, .. } => {
-                let hash =
-                    PasswordHash::new(phc).map_err(|e| HashError::Malformed(e.to_string()))?;
-                match self
-                    .argon2
-                    .verify_password(attempt.normalized().as_bytes(), &hash)
-                {
-                    Ok(()) => true,
-                    Err(argon2::password_hash::Error::PasswordInvalid) => false,
-                    Err(e) => return Err(HashError::Failed(e.to_string())),
-                }
+                self.verify_argon2(attempt.normalized().as_bytes(), phc)?
             }
             StoredPassword::LegacyPbkdf2Sha1 {
                 iterations,
@@ -481,6 +544,43 @@ mod tests {
                 .verify(&attempt("correct horse battery stapler"), &parsed)
                 .unwrap(),
             PasswordCheck::Mismatch
+        );
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crates_own_verifier() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = hasher(cheap());
+        let ours = hasher
+            .hash(
+                &new_password("correct horse battery staple"),
+                &mut CountingRandomness(5),
+            )
+            .unwrap();
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            cheap().to_argon2().unwrap(),
+        );
+        reference
+            .verify_password(b"correct horse battery staple", ours.to_phc().as_str())
+            .unwrap();
+        let theirs = reference
+            .hash_password_with_salt(b"correct horse battery staple", b"somesaltsomesalt")
+            .unwrap()
+            .to_string();
+        let stored = StoredPassword::parse(&theirs).unwrap();
+        assert!(
+            hasher
+                .verify(&attempt("correct horse battery staple"), &stored)
+                .unwrap()
+                .matched()
+        );
+        assert!(
+            !hasher
+                .verify(&attempt("correct horse battery stapler"), &stored)
+                .unwrap()
+                .matched()
         );
     }
 

@@ -203,6 +203,19 @@ pub struct OutgoingMail {
     pub created_at: Timestamp,
 }
 
+/// How long a mail job waits before its next attempt: `base × 2^(attempts − 1)` capped at `cap`,
+/// with full jitter over its upper half (`random` picks the point), so that a burst of failures
+/// does not come back as a burst.
+pub fn retry_delay(attempts: u32, base: Duration, cap: Duration, random: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(31);
+    let ceiling = base
+        .checked_mul(1u32 << doublings)
+        .map_or(cap, |delay| delay.min(cap));
+    let half = ceiling / 2;
+    let spread = ceiling.saturating_sub(half);
+    half + spread.mul_f64(f64::from(random) / f64::from(u32::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +266,22 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn retry_delays_double_with_jitter_up_to_the_cap() {
+        let base = Duration::from_secs(10);
+        let cap = Duration::from_mins(15);
+        assert_eq!(retry_delay(1, base, cap, 0), Duration::from_secs(5));
+        assert_eq!(retry_delay(1, base, cap, u32::MAX), Duration::from_secs(10));
+        assert_eq!(retry_delay(3, base, cap, u32::MAX), Duration::from_secs(40));
+        assert_eq!(retry_delay(30, base, cap, u32::MAX), cap);
+        let mid = retry_delay(2, base, cap, u32::MAX / 2);
+        assert!(
+            mid > Duration::from_secs(14) && mid < Duration::from_secs(16),
+            "{mid:?}"
+        );
+        assert_eq!(retry_delay(0, base, cap, u32::MAX), base);
     }
 
     #[test]

@@ -196,6 +196,60 @@ impl IdentityConfig {
     }
 }
 
+/// `LambdAuthMailer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailerConfig {
+    /// `TABLE_NAME` (default `LambdAuthUsers`).
+    pub table_name: String,
+    /// `RETRY_QUEUE_URL`: where transient failures wait for another try.
+    pub retry_queue_url: String,
+    /// `DEAD_LETTER_QUEUE_URL`: where permanent failures wait for an operator.
+    pub dead_letter_queue_url: String,
+    /// `FROM_ADDRESS`: the verified SES sender.
+    pub from_address: String,
+    /// `PRODUCT_NAME` (default `My Authentication`, the original's).
+    pub product_name: String,
+    /// `VERIFICATION_PAGE`: the page verification links open.
+    pub verification_page: String,
+    /// `RESET_PAGE`: the page reset links open.
+    pub reset_page: String,
+    /// `SES_CONFIGURATION_SET` (optional).
+    pub configuration_set: Option<String>,
+    /// `MAIL_LEASE_SECONDS` (default 60): how long a claim holds; longer than a send takes.
+    pub lease: Duration,
+    /// `RETRY_BASE_SECONDS` (default 30): the first retry's delay, doubled each time.
+    pub retry_base: Duration,
+    /// `MAX_SEND_ATTEMPTS` (default 8): transient failures before a mail is given up.
+    pub max_attempts: u32,
+}
+
+impl MailerConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads `source`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let configuration_set = source
+            .get("SES_CONFIGURATION_SET")
+            .filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            table_name: optional(source, "TABLE_NAME", DEFAULT_TABLE_NAME.to_owned())?,
+            retry_queue_url: required(source, "RETRY_QUEUE_URL")?,
+            dead_letter_queue_url: required(source, "DEAD_LETTER_QUEUE_URL")?,
+            from_address: required(source, "FROM_ADDRESS")?,
+            product_name: optional(source, "PRODUCT_NAME", "My Authentication".to_owned())?,
+            verification_page: required(source, "VERIFICATION_PAGE")?,
+            reset_page: required(source, "RESET_PAGE")?,
+            configuration_set,
+            lease: seconds(source, "MAIL_LEASE_SECONDS", Duration::from_mins(1))?,
+            retry_base: seconds(source, "RETRY_BASE_SECONDS", Duration::from_secs(30))?,
+            max_attempts: optional(source, "MAX_SEND_ATTEMPTS", 8)?,
+        })
+    }
+}
+
 macro_rules! function_config {
     ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* }) => {
         $(#[$doc])*

@@ -9,6 +9,8 @@ pub mod error;
 pub mod functions;
 pub mod identity;
 pub mod lambda;
+pub mod mailer;
+pub mod metrics;
 pub mod operations;
 pub mod runtime;
 pub mod sealer;

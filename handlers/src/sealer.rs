@@ -12,7 +12,8 @@ use crate::aws::{AwsFailure, classify};
 #[derive(Debug, Clone)]
 pub struct TokenSealer {
     client: Client,
-    key_id: String,
+    /// The key to encrypt with; the mailer, which only decrypts, has none.
+    key_id: Option<String>,
 }
 
 /// The encryption context of `mail_id`'s token to `recipient`.
@@ -28,7 +29,15 @@ impl TokenSealer {
     pub fn new(client: Client, key_id: impl Into<String>) -> Self {
         Self {
             client,
-            key_id: key_id.into(),
+            key_id: Some(key_id.into()),
+        }
+    }
+
+    /// A sealer that can only decrypt (KMS finds the key from the ciphertext).
+    pub fn decrypt_only(client: Client) -> Self {
+        Self {
+            client,
+            key_id: None,
         }
     }
 
@@ -37,10 +46,16 @@ impl TokenSealer {
         let Some(link) = &mail.link else {
             return Ok(None);
         };
+        let Some(key_id) = &self.key_id else {
+            return Err(AwsFailure::Unexpected {
+                service: "KMS",
+                detail: "no key to encrypt with".to_owned(),
+            });
+        };
         let mut request = self
             .client
             .encrypt()
-            .key_id(&self.key_id)
+            .key_id(key_id)
             .plaintext(Blob::new(link.token.expose().as_bytes()));
         for (name, value) in context(mail.id.as_str(), mail.recipient.as_str()) {
             request = request.encryption_context(name, value);

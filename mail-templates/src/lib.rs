@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use lambdauth_domain::{Locale, MailKind};
 use minijinja::{Environment, context};
+
+/// A template that does not load: a build bug, caught by the tests that render every template.
+pub use minijinja::Error as TemplateError;
 use thiserror::Error;
 
 /// The locales with templates; the first is the fallback.

@@ -5,7 +5,7 @@ use lambdauth_handlers::service::Core;
 use lambdauth_handlers::store::UserStore;
 use lambdauth_handlers::{Function, operations, runtime};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
     let config = ChangePasswordConfig::from_env()?;

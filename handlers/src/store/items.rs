@@ -282,6 +282,93 @@ pub fn mail_to_item(mail: &OutgoingMail, sealed_token: Option<Vec<u8>>) -> Item 
     item
 }
 
+/// Where an outbox item is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailStatus {
+    /// Written, not claimed (or released after a transient failure).
+    Pending,
+    /// Claimed by a mailer until its lease runs out.
+    Sending,
+    /// Accepted by SES.
+    Sent,
+    /// Permanently refused; the job is in the dead-letter queue.
+    Failed,
+}
+
+impl MailStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => mail_status::PENDING,
+            Self::Sending => mail_status::SENDING,
+            Self::Sent => mail_status::SENT,
+            Self::Failed => mail_status::FAILED,
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Sending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// An outbox item as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMail {
+    /// The mail id.
+    pub id: String,
+    /// What it says.
+    pub kind: MailKind,
+    /// Who receives it (the normalized address, the item's partition key).
+    pub recipient: Email,
+    /// Its language.
+    pub locale: Locale,
+    /// Where it is in its life.
+    pub status: MailStatus,
+    /// Send attempts so far (claims).
+    pub attempts: u32,
+    /// The link token's KMS ciphertext, until the mail is sent.
+    pub link_ciphertext: Option<Vec<u8>>,
+    /// When the link expires.
+    pub link_expires_at: Option<Timestamp>,
+    /// Until when the current claim holds.
+    pub lease_until: Option<Timestamp>,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// SES's message id once sent.
+    pub ses_message_id: Option<String>,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Option<Timestamp>,
+}
+
+/// The outbox item in `item`.
+pub fn mail_from_item(item: &Item) -> Result<OutboxMail, ItemError> {
+    Ok(OutboxMail {
+        id: get_s(item, "mailId")?.to_owned(),
+        kind: MailKind::parse(get_s(item, "kind")?).ok_or_else(|| malformed("kind"))?,
+        recipient: Email::parse(get_s(item, "recipient")?).map_err(|_| malformed("recipient"))?,
+        locale: Locale::parse(get_s(item, "locale")?).unwrap_or_default(),
+        status: MailStatus::parse(get_s(item, "status")?).ok_or_else(|| malformed("status"))?,
+        attempts: get_optional_n(item, "attempts")?.unwrap_or(0),
+        link_ciphertext: item
+            .get("linkToken")
+            .and_then(|v| v.as_b().ok())
+            .map(|blob| blob.as_ref().to_vec()),
+        link_expires_at: optional_timestamp(item, "linkExpiresAt")?,
+        lease_until: optional_timestamp(item, "leaseUntil")?,
+        last_error: item.get("lastError").and_then(|v| v.as_s().ok()).cloned(),
+        ses_message_id: item
+            .get("sesMessageId")
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
+        created_at: timestamp(item, "createdAt")?,
+        updated_at: optional_timestamp(item, "updatedAt")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! it, so a decision is persisted whole or not at all, and only on the state it was made from.
 
 pub mod items;
+pub mod outbox;
 pub mod schema;
 
 use std::collections::HashMap;

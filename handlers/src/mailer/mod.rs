@@ -1,0 +1,453 @@
+//! `LambdAuthMailer`: delivers the outbox.
+//!
+//! It is fed twice: by the table's stream (a new outbox item) and by the retry queue (a job
+//! that failed before). Either way it claims the item before sending, so a duplicate delivery
+//! sends nothing; decrypts the link's token, renders the mail and sends it through SES; and then
+//! records the outcome. A transient SES failure goes back to the retry queue with back-off; a
+//! permanent one marks the mail failed and parks the job in the dead-letter queue with its
+//! reason. A record is only reported as failed (for Lambda to deliver again) when it could not
+//! be handed off at all, and a malformed record is reported to the dead-letter queue, never
+//! retried for ever.
+
+pub mod jobs;
+pub mod ses;
+
+use std::time::Duration;
+
+use aws_sdk_sqs::Client as SqsClient;
+use lambdauth_domain::mail::retry_delay;
+use lambdauth_domain::random::{OsRandomness, Randomness};
+use lambdauth_domain::{Clock, MailKind, SystemClock, Timestamp};
+use lambdauth_mail_templates::{MailContent, Templates, link};
+use serde_json::{Value, json};
+
+use crate::aws::{AwsFailure, classify as classify_aws};
+use crate::config::MailerConfig;
+use crate::metrics::{MailMetric, emit};
+use crate::sealer::TokenSealer;
+use crate::store::items::{MailStatus, OutboxMail};
+use crate::store::{StoreError, UserStore};
+use jobs::MailJob;
+use ses::SendFailure;
+
+/// The longest delay SQS accepts on a message.
+const MAX_SQS_DELAY: Duration = Duration::from_mins(15);
+
+/// What became of one job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// SES accepted it now.
+    Sent,
+    /// It had been sent, or failed for good, before: nothing to do.
+    AlreadyDone,
+    /// The outbox item is gone (expired): nothing to send.
+    Gone,
+    /// Another mailer holds it; a job was queued to look again when its claim lapses.
+    Deferred,
+    /// A transient failure; a job was queued to try again.
+    Retried,
+    /// A permanent failure; the job is in the dead-letter queue.
+    DeadLettered,
+}
+
+/// The mailer and its clients, built once per container.
+#[derive(Debug)]
+pub struct Mailer {
+    store: UserStore,
+    sealer: TokenSealer,
+    ses: aws_sdk_sesv2::Client,
+    sqs: SqsClient,
+    templates: Templates,
+    config: MailerConfig,
+}
+
+impl Mailer {
+    /// A mailer over these clients.
+    pub fn new(
+        config: MailerConfig,
+        store: UserStore,
+        sealer: TokenSealer,
+        ses: aws_sdk_sesv2::Client,
+        sqs: SqsClient,
+    ) -> Result<Self, lambdauth_mail_templates::TemplateError> {
+        Ok(Self {
+            templates: Templates::new(config.product_name.clone())?,
+            store,
+            sealer,
+            ses,
+            sqs,
+            config,
+        })
+    }
+
+    fn now() -> Timestamp {
+        SystemClock.now()
+    }
+
+    /// Handles a Lambda event from either source and answers the partial batch response.
+    pub async fn handle_event(&self, event: Value) -> Value {
+        let source = event["Records"][0]["eventSource"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let records = event["Records"].as_array().cloned().unwrap_or_default();
+        let mut failures = Vec::new();
+        for record in records {
+            let outcome = if source == "aws:sqs" {
+                self.handle_sqs_record(&record).await
+            } else {
+                self.handle_stream_record(&record).await
+            };
+            if let Err(identifier) = outcome {
+                failures.push(json!({ "itemIdentifier": identifier }));
+            }
+        }
+        json!({ "batchItemFailures": failures })
+    }
+
+    /// One stream record; `Err` with its sequence number when Lambda must deliver it again.
+    async fn handle_stream_record(&self, record: &Value) -> Result<(), String> {
+        let sequence = record["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let image = &record["dynamodb"]["NewImage"];
+        if record["eventName"] != "INSERT" || image["type"]["S"] != "mail" {
+            return Ok(());
+        }
+        let (Some(mail_id), Some(recipient), Some(kind)) = (
+            image["mailId"]["S"].as_str(),
+            image["pk"]["S"].as_str(),
+            image["kind"]["S"].as_str(),
+        ) else {
+            return self
+                .report_malformed(
+                    "a stream record without mailId, pk or kind",
+                    record,
+                    &sequence,
+                )
+                .await;
+        };
+        let job = MailJob {
+            mail_id: mail_id.to_owned(),
+            recipient: recipient.to_owned(),
+            kind: kind.to_owned(),
+            attempts: 0,
+            last_error: None,
+            reason: None,
+            enqueued_at: Self::now().as_millis(),
+        };
+        self.deliver_or_report(&job, &sequence).await
+    }
+
+    /// One retry-queue message; `Err` with its message id when SQS must deliver it again.
+    async fn handle_sqs_record(&self, record: &Value) -> Result<(), String> {
+        let message_id = record["messageId"].as_str().unwrap_or_default().to_owned();
+        let body = record["body"].as_str().unwrap_or_default();
+        match serde_json::from_str::<MailJob>(body) {
+            Ok(job) => self.deliver_or_report(&job, &message_id).await,
+            Err(_) => {
+                self.report_malformed(
+                    "a retry message that is not a mail job",
+                    record,
+                    &message_id,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn deliver_or_report(&self, job: &MailJob, identifier: &str) -> Result<(), String> {
+        let span = tracing::info_span!("mail", mail_id = %job.mail_id, kind = %job.kind);
+        let _entered = span.enter();
+        match self.deliver(job).await {
+            Ok(delivery) => {
+                tracing::info!(?delivery, "handled");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "not handed off; the record will be delivered again");
+                Err(identifier.to_owned())
+            }
+        }
+    }
+
+    /// A record no job can be made of: parked in the dead-letter queue for an operator, and
+    /// acknowledged, so it is not retried for ever.
+    async fn report_malformed(
+        &self,
+        reason: &str,
+        record: &Value,
+        identifier: &str,
+    ) -> Result<(), String> {
+        tracing::error!(reason, "malformed record");
+        let body = json!({ "reason": format!("malformed: {reason}"), "record": record, "enqueuedAt": Self::now().as_millis() });
+        match self
+            .sqs
+            .send_message()
+            .queue_url(&self.config.dead_letter_queue_url)
+            .message_body(body.to_string())
+            .send()
+            .await
+        {
+            Ok(_) => {
+                emit(MailMetric::DeadLettered, "unknown", Self::now().as_millis());
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(error = %classify_aws("SQS", &error), "cannot park a malformed record");
+                Err(identifier.to_owned())
+            }
+        }
+    }
+
+    /// Delivers one job. `Err` only when the job could not be handed off (sent, queued again, or
+    /// dead-lettered): the caller must then have it delivered again.
+    pub async fn deliver(&self, job: &MailJob) -> Result<Delivery, MailerError> {
+        let now = Self::now();
+        let Some(mail) = self.store.load_mail(&job.recipient, &job.mail_id).await? else {
+            tracing::warn!("the outbox item is gone");
+            return Ok(Delivery::Gone);
+        };
+        if matches!(mail.status, MailStatus::Sent | MailStatus::Failed) {
+            return Ok(Delivery::AlreadyDone);
+        }
+        let claimed = match self
+            .store
+            .claim_mail(&job.recipient, &job.mail_id, now, self.config.lease)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(StoreError::Conflict) => return self.not_claimed(job, now).await,
+            Err(error) => return Err(error.into()),
+        };
+        match self.send(&claimed, now).await {
+            Ok(message_id) => {
+                self.record_sent(&claimed, &message_id).await;
+                emit(
+                    MailMetric::Sent,
+                    claimed.kind.as_str(),
+                    Self::now().as_millis(),
+                );
+                Ok(Delivery::Sent)
+            }
+            Err(SendFailure::Transient(detail)) if claimed.attempts < self.config.max_attempts => {
+                self.retry_later(&claimed, &detail).await
+            }
+            Err(SendFailure::Transient(detail)) => {
+                let reason = format!("gave up after {} attempts: {detail}", claimed.attempts);
+                self.dead_letter(&claimed, &reason).await
+            }
+            Err(SendFailure::Permanent(detail)) => self.dead_letter(&claimed, &detail).await,
+            Err(SendFailure::Paused(detail)) => {
+                tracing::error!(
+                    alert = "SES sending paused",
+                    detail,
+                    "SES refuses to send for the account; mail is parked in the dead-letter queue"
+                );
+                self.dead_letter(&claimed, &format!("sending paused: {detail}"))
+                    .await
+            }
+        }
+    }
+
+    /// The claim failed: the mail was finished meanwhile, or another mailer holds it.
+    async fn not_claimed(&self, job: &MailJob, now: Timestamp) -> Result<Delivery, MailerError> {
+        let Some(mail) = self.store.load_mail(&job.recipient, &job.mail_id).await? else {
+            return Ok(Delivery::Gone);
+        };
+        match (mail.status, mail.lease_until) {
+            (MailStatus::Sent | MailStatus::Failed, _) => Ok(Delivery::AlreadyDone),
+            (_, lease) => {
+                // Look again once the other claim has lapsed, in case its holder died.
+                let wait = lease.map_or(Duration::from_secs(1), |until| {
+                    until.since(now) + Duration::from_secs(1)
+                });
+                self.enqueue_retry(&mail, wait, mail.last_error.as_deref())
+                    .await?;
+                Ok(Delivery::Deferred)
+            }
+        }
+    }
+
+    /// Decrypts, renders and sends a claimed mail.
+    async fn send(&self, mail: &OutboxMail, now: Timestamp) -> Result<String, SendFailure> {
+        let link = match (
+            mail.kind.has_link(),
+            &mail.link_ciphertext,
+            mail.link_expires_at,
+        ) {
+            (false, _, _) => None,
+            (true, Some(ciphertext), Some(expires_at)) => {
+                if expires_at <= now {
+                    return Err(SendFailure::Permanent(
+                        "the link expired before the mail could be sent".to_owned(),
+                    ));
+                }
+                let token = self
+                    .sealer
+                    .open(ciphertext, &mail.id, mail.recipient.as_str())
+                    .await
+                    .map_err(|failure| match failure {
+                        AwsFailure::Throttled { detail, .. } => {
+                            SendFailure::Transient(format!("KMS: {detail}"))
+                        }
+                        AwsFailure::Unexpected { detail, .. } => {
+                            SendFailure::Permanent(format!("KMS: {detail}"))
+                        }
+                    })?;
+                let (page, parameter) = match mail.kind {
+                    MailKind::PasswordReset => (&self.config.reset_page, "lost"),
+                    _ => (&self.config.verification_page, "verify"),
+                };
+                Some((
+                    link(page, mail.recipient.as_str(), parameter, token.expose()),
+                    expires_at.since(mail.created_at),
+                ))
+            }
+            (true, _, _) => {
+                return Err(SendFailure::Permanent(
+                    "the outbox item has no link token".to_owned(),
+                ));
+            }
+        };
+        let content = MailContent {
+            email: mail.recipient.as_str(),
+            link: link.as_ref().map(|(url, _)| url.as_str()),
+            valid_for: link.as_ref().map(|(_, valid_for)| *valid_for),
+        };
+        let rendered = self
+            .templates
+            .render(mail.kind, &mail.locale, &content)
+            .map_err(|e| SendFailure::Permanent(e.to_string()))?;
+        ses::send(
+            &self.ses,
+            &self.config.from_address,
+            mail.recipient.as_str(),
+            self.config.configuration_set.as_deref(),
+            &rendered,
+        )
+        .await
+    }
+
+    /// Records the SES message id. SES has already accepted the mail, so this is tried a few
+    /// times; if it still fails the claim lapses and a redelivery could send it twice, the one
+    /// duplicate this design cannot rule out (SES has no idempotency key).
+    async fn record_sent(&self, mail: &OutboxMail, message_id: &str) {
+        for attempt in 1..=3 {
+            match self
+                .store
+                .mark_mail_sent(mail.recipient.as_str(), &mail.id, message_id, Self::now())
+                .await
+            {
+                Ok(()) => return,
+                Err(error) if attempt < 3 => {
+                    tracing::warn!(%error, "recording the sent mail failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, message_id, "SES accepted the mail but it could not be recorded as sent");
+                }
+            }
+        }
+    }
+
+    async fn retry_later(&self, mail: &OutboxMail, detail: &str) -> Result<Delivery, MailerError> {
+        let random = u32::from_le_bytes(OsRandomness.bytes().unwrap_or([0x80; 4]));
+        let wait = retry_delay(mail.attempts, self.config.retry_base, MAX_SQS_DELAY, random);
+        self.store
+            .release_mail(mail.recipient.as_str(), &mail.id, detail, Self::now())
+            .await?;
+        self.enqueue_retry(mail, wait, Some(detail)).await?;
+        tracing::warn!(
+            detail,
+            attempts = mail.attempts,
+            wait_seconds = wait.as_secs(),
+            "transient failure; retrying later"
+        );
+        emit(
+            MailMetric::Retried,
+            mail.kind.as_str(),
+            Self::now().as_millis(),
+        );
+        Ok(Delivery::Retried)
+    }
+
+    async fn enqueue_retry(
+        &self,
+        mail: &OutboxMail,
+        wait: Duration,
+        last_error: Option<&str>,
+    ) -> Result<(), MailerError> {
+        let job = MailJob {
+            mail_id: mail.id.clone(),
+            recipient: mail.recipient.as_str().to_owned(),
+            kind: mail.kind.as_str().to_owned(),
+            attempts: mail.attempts,
+            last_error: last_error.map(str::to_owned),
+            reason: None,
+            enqueued_at: Self::now().as_millis(),
+        };
+        let delay = i32::try_from(wait.min(MAX_SQS_DELAY).as_secs()).unwrap_or(900);
+        self.sqs
+            .send_message()
+            .queue_url(&self.config.retry_queue_url)
+            .message_body(serde_json::to_string(&job).unwrap_or_default())
+            .delay_seconds(delay)
+            .send()
+            .await
+            .map_err(|e| classify_aws("SQS", &e))?;
+        Ok(())
+    }
+
+    /// Parks the job in the dead-letter queue with `reason`, then marks the mail failed. The
+    /// queue comes first: if marking fails, the job is delivered again rather than lost.
+    async fn dead_letter(&self, mail: &OutboxMail, reason: &str) -> Result<Delivery, MailerError> {
+        let job = MailJob {
+            mail_id: mail.id.clone(),
+            recipient: mail.recipient.as_str().to_owned(),
+            kind: mail.kind.as_str().to_owned(),
+            attempts: mail.attempts,
+            last_error: Some(reason.to_owned()),
+            reason: Some(reason.to_owned()),
+            enqueued_at: Self::now().as_millis(),
+        };
+        self.sqs
+            .send_message()
+            .queue_url(&self.config.dead_letter_queue_url)
+            .message_body(serde_json::to_string(&job).unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| classify_aws("SQS", &e))?;
+        self.store
+            .mark_mail_failed(mail.recipient.as_str(), &mail.id, reason, Self::now())
+            .await?;
+        tracing::error!(
+            reason,
+            attempts = mail.attempts,
+            "mail failed permanently; job dead-lettered"
+        );
+        emit(
+            MailMetric::Failed,
+            mail.kind.as_str(),
+            Self::now().as_millis(),
+        );
+        emit(
+            MailMetric::DeadLettered,
+            mail.kind.as_str(),
+            Self::now().as_millis(),
+        );
+        Ok(Delivery::DeadLettered)
+    }
+}
+
+/// A job could not be handed off.
+#[derive(Debug, thiserror::Error)]
+pub enum MailerError {
+    /// The table failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// SQS failed.
+    #[error(transparent)]
+    Aws(#[from] AwsFailure),
+}

@@ -1,0 +1,221 @@
+//! The mail outbox's life cycle: claim (pending → sending, with a lease), sent, released after a
+//! transient failure, failed, and reopened by an operator's redrive. Each step is one
+//! conditional update, so two mailers holding the same job cannot both send it.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use lambdauth_domain::Timestamp;
+
+use super::items::{self, OutboxMail};
+use super::schema::{MAIL_SORT_KEY_PREFIX, mail_status};
+use super::{StoreError, UserStore};
+use crate::aws::classify;
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The longest error text kept on an item.
+const MAX_ERROR_LENGTH: usize = 500;
+
+fn shorten(error: &str) -> String {
+    error.chars().take(MAX_ERROR_LENGTH).collect()
+}
+
+impl UserStore {
+    /// The outbox item `mail_id` to `recipient`, read consistently.
+    pub async fn load_mail(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+    ) -> Result<Option<OutboxMail>, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(items::mail_key(recipient, mail_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", &e))?;
+        match output.item {
+            Some(item) => Ok(Some(items::mail_from_item(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every outbox item to `recipient`, oldest first.
+    pub async fn mails_to(&self, recipient: &str) -> Result<Vec<OutboxMail>, StoreError> {
+        let mut mails = Vec::new();
+        let mut pages = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(recipient))
+            .expression_attribute_values(":prefix", s(MAIL_SORT_KEY_PREFIX))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| classify("DynamoDB", &e))?;
+            mails.push(items::mail_from_item(&item)?);
+        }
+        Ok(mails)
+    }
+
+    /// Claims the mail for sending until `now + lease`: only a pending mail, or one whose
+    /// previous claim lapsed, can be claimed. [`StoreError::Conflict`] when it cannot.
+    pub async fn claim_mail(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<OutboxMail, StoreError> {
+        let output = self
+            .update_mail(recipient, mail_id)
+            .update_expression(
+                "SET #status = :sending, leaseUntil = :lease, attempts = if_not_exists(attempts, :zero) + :one, updatedAt = :now",
+            )
+            .condition_expression(
+                "attribute_exists(pk) AND (#status = :pending OR (#status = :sending AND leaseUntil < :now))",
+            )
+            .expression_attribute_values(":sending", s(mail_status::SENDING))
+            .expression_attribute_values(":pending", s(mail_status::PENDING))
+            .expression_attribute_values(":lease", n(now.plus(lease).as_millis()))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        let item = output.attributes.ok_or_else(|| {
+            StoreError::Aws(crate::aws::AwsFailure::Unexpected {
+                service: "DynamoDB",
+                detail: "the claim returned no item".to_owned(),
+            })
+        })?;
+        Ok(items::mail_from_item(&item)?)
+    }
+
+    /// Records that SES accepted the mail, dropping the token's ciphertext: nothing needs it any
+    /// more.
+    pub async fn mark_mail_sent(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        ses_message_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_mail(recipient, mail_id)
+            .update_expression(
+                "SET #status = :sent, sesMessageId = :message, sentAt = :now, updatedAt = :now REMOVE leaseUntil, linkToken",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":sent", s(mail_status::SENT))
+            .expression_attribute_values(":message", s(ses_message_id))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    /// Gives a claimed mail back after a transient failure, for a retry job to claim again.
+    pub async fn release_mail(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_mail(recipient, mail_id)
+            .update_expression(
+                "SET #status = :pending, lastError = :error, updatedAt = :now REMOVE leaseUntil",
+            )
+            .condition_expression("#status = :sending")
+            .expression_attribute_values(":pending", s(mail_status::PENDING))
+            .expression_attribute_values(":sending", s(mail_status::SENDING))
+            .expression_attribute_values(":error", s(&shorten(error)))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    /// Marks the mail as permanently failed (unless it was sent meanwhile).
+    pub async fn mark_mail_failed(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_mail(recipient, mail_id)
+            .update_expression(
+                "SET #status = :failed, lastError = :error, updatedAt = :now REMOVE leaseUntil",
+            )
+            .condition_expression("attribute_exists(pk) AND #status <> :sent")
+            .expression_attribute_values(":failed", s(mail_status::FAILED))
+            .expression_attribute_values(":sent", s(mail_status::SENT))
+            .expression_attribute_values(":error", s(&shorten(error)))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    /// Makes a failed mail pending again, for an operator's redrive.
+    pub async fn reopen_mail(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_mail(recipient, mail_id)
+            .update_expression("SET #status = :pending, updatedAt = :now REMOVE leaseUntil")
+            .condition_expression("#status = :failed OR #status = :pending")
+            .expression_attribute_values(":pending", s(mail_status::PENDING))
+            .expression_attribute_values(":failed", s(mail_status::FAILED))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    fn update_mail(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(items::mail_key(recipient, mail_id)))
+            .expression_attribute_names("#status", "status")
+    }
+}
+
+fn update_error<R: std::fmt::Debug>(
+    error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>,
+) -> StoreError {
+    if error
+        .as_service_error()
+        .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
+    {
+        StoreError::Conflict
+    } else {
+        classify("DynamoDB", error).into()
+    }
+}
