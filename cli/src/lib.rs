@@ -2,4 +2,6 @@
 //! parsing so that the integration tests can drive the same code.
 
 pub mod emulator;
+pub mod operations;
+pub mod pipeline;
 pub mod provision;

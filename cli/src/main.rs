@@ -7,10 +7,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use lambdauth::emulator::{self, DEFAULT_PORT, Emulator};
+use lambdauth::operations;
 use lambdauth_domain::random::OsRandomness;
+use lambdauth_domain::{Clock, SystemClock, Timestamp};
 use lambdauth_domain::{
     Email, ErrorCode, HashingParams, NewPassword, PasswordHasher, PasswordPolicy,
 };
+use lambdauth_handlers::store::UserStore;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +37,53 @@ enum Command {
     Password {
         #[command(subcommand)]
         action: PasswordAction,
+    },
+    /// Inspect, redrive or purge the mail dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+        #[command(flatten)]
+        queues: QueueArgs,
+    },
+    /// The outbox history of one address.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
+}
+
+#[derive(clap::Args)]
+struct QueueArgs {
+    /// The table (for the mails behind the jobs).
+    #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+    table: String,
+    /// The retry queue's URL.
+    #[arg(long, env = "RETRY_QUEUE_URL")]
+    retry_queue_url: String,
+    /// The dead-letter queue's URL.
+    #[arg(long, env = "DEAD_LETTER_QUEUE_URL")]
+    dead_letter_queue_url: String,
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// A table of the parked jobs: mail id, kind, masked recipient, attempts, reason, age.
+    List,
+    /// Send every parked job back to the retry queue; jobs whose link expired are dropped.
+    Redrive,
+    /// Delete every parked job.
+    Purge,
+}
+
+#[derive(Subcommand)]
+enum MailAction {
+    /// Every mail to an address: kind, status, attempts, last error, times.
+    Status {
+        /// The address.
+        email: String,
+        /// The table.
+        #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+        table: String,
     },
 }
 
@@ -104,6 +154,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Emulator { action } => run_emulator(&action),
         Command::Password { action } => run_password(&action),
+        Command::Dlq { action, queues } => runtime()?.block_on(run_dlq(&action, &queues)),
+        Command::Mail {
+            action: MailAction::Status { email, table },
+        } => runtime()?.block_on(run_mail_status(&email, &table)),
     }
 }
 
@@ -188,4 +242,117 @@ fn read_password() -> Result<String> {
         bail!("no password on standard input");
     }
     Ok(password.to_owned())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn aws() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<ExitCode> {
+    let aws = aws().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let dlq = &queues.dead_letter_queue_url;
+    match action {
+        DlqAction::List => {
+            let letters = operations::dlq_list(&sqs, dlq).await?;
+            println!(
+                "{:<32}  {:<18}  {:<28}  {:>8}  {:>8}  reason",
+                "mail id", "kind", "recipient", "attempts", "age"
+            );
+            for letter in &letters {
+                let (id, kind, recipient, attempts) = letter.job.as_ref().map_or_else(
+                    || {
+                        (
+                            letter.message_id.clone(),
+                            "?".to_owned(),
+                            "?".to_owned(),
+                            "?".to_owned(),
+                        )
+                    },
+                    |job| {
+                        let masked = Email::parse(&job.recipient)
+                            .map_or_else(|_| "?".to_owned(), |e| e.masked());
+                        (
+                            job.mail_id.clone(),
+                            job.kind.clone(),
+                            masked,
+                            job.attempts.to_string(),
+                        )
+                    },
+                );
+                let age = letter
+                    .sent_at
+                    .map_or_else(|| "?".to_owned(), |at| operations::age(at, now()));
+                println!(
+                    "{id:<32}  {kind:<18}  {recipient:<28}  {attempts:>8}  {age:>8}  {}",
+                    letter.reason()
+                );
+            }
+            println!("{} job(s) in the dead-letter queue", letters.len());
+        }
+        DlqAction::Redrive => {
+            let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &queues.table);
+            let report =
+                operations::dlq_redrive(&sqs, &store, dlq, &queues.retry_queue_url, now()).await?;
+            for id in &report.redriven {
+                println!("redriven  {id}");
+            }
+            for (id, why) in &report.dropped {
+                println!("dropped   {id}: {why}");
+            }
+            for id in &report.kept {
+                println!("kept      {id}: not a mail job");
+            }
+            println!(
+                "{} redriven, {} dropped, {} kept",
+                report.redriven.len(),
+                report.dropped.len(),
+                report.kept.len()
+            );
+        }
+        DlqAction::Purge => {
+            let purged = operations::dlq_purge(&sqs, dlq).await?;
+            println!("{purged} job(s) purged");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
+    let email = Email::parse(email).context("the address")?;
+    let aws = aws().await;
+    let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let mails = operations::mail_status(&store, &email).await?;
+    println!(
+        "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  last error",
+        "mail id", "kind", "status", "attempts", "created", "updated"
+    );
+    for mail in &mails {
+        let updated = mail.updated_at.map_or_else(
+            || "-".to_owned(),
+            |at| operations::age(at.as_millis(), now()),
+        );
+        println!(
+            "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  {}",
+            mail.id,
+            mail.kind.as_str(),
+            mail.status.as_str(),
+            mail.attempts,
+            operations::age(mail.created_at.as_millis(), now()),
+            updated,
+            mail.last_error.as_deref().unwrap_or("-"),
+        );
+    }
+    println!("{} mail(s) to {}", mails.len(), email.masked());
+    Ok(ExitCode::SUCCESS)
 }

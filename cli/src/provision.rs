@@ -78,3 +78,102 @@ pub async fn ensure_identity_pool(
         .map_err(|e| classify("Cognito", &e))?;
     Ok(created.identity_pool_id().to_owned())
 }
+
+/// The retry queue and its dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queues {
+    /// The retry queue's URL.
+    pub retry_url: String,
+    /// The dead-letter queue's URL.
+    pub dead_letter_url: String,
+    /// The dead-letter queue's ARN.
+    pub dead_letter_arn: String,
+}
+
+/// How many times the retry queue delivers a message before moving it to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// How long a received retry message stays invisible: six times the mailer's timeout (30 s).
+pub const VISIBILITY_TIMEOUT_SECONDS: u32 = 180;
+/// How long the dead-letter queue keeps a message: 14 days, SQS's maximum.
+pub const DEAD_LETTER_RETENTION_SECONDS: u32 = 14 * 24 * 3600;
+
+/// Creates (or finds) the dead-letter queue `dead_letter_name` and the retry queue `retry_name`,
+/// whose redrive policy moves a message there after [`MAX_RECEIVE_COUNT`] receives.
+pub async fn ensure_queues(
+    client: &aws_sdk_sqs::Client,
+    retry_name: &str,
+    dead_letter_name: &str,
+) -> Result<Queues, AwsFailure> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let dead_letter_url = client
+        .create_queue()
+        .queue_name(dead_letter_name)
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DEAD_LETTER_RETENTION_SECONDS.to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| classify("SQS", &e))?
+        .queue_url
+        .unwrap_or_default();
+    let dead_letter_arn = client
+        .get_queue_attributes()
+        .queue_url(&dead_letter_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| classify("SQS", &e))?
+        .attributes
+        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
+        .unwrap_or_default();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    });
+    let retry_url = client
+        .create_queue()
+        .queue_name(retry_name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            VISIBILITY_TIMEOUT_SECONDS.to_string(),
+        )
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .map_err(|e| classify("SQS", &e))?
+        .queue_url
+        .unwrap_or_default();
+    Ok(Queues {
+        retry_url,
+        dead_letter_url,
+        dead_letter_arn,
+    })
+}
+
+/// Creates the SES identity of the sender `address` unless it exists.
+pub async fn ensure_sender(
+    client: &aws_sdk_sesv2::Client,
+    address: &str,
+) -> Result<(), AwsFailure> {
+    if client
+        .get_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    match client.create_email_identity().email_identity(address).send().await {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(aws_sdk_sesv2::operation::create_email_identity::CreateEmailIdentityError::is_already_exists_exception) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(classify("SES", &error)),
+    }
+}

@@ -5,10 +5,15 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambdauth::provision::{ensure_identity_pool, ensure_kms_key};
+use std::time::Duration;
+
+use lambdauth::pipeline::{LocalMappings, QueueSource, StreamSource};
+use lambdauth::provision::{ensure_identity_pool, ensure_kms_key, ensure_queues, ensure_sender};
+use lambdauth_handlers::config::MailerConfig;
 use lambdauth_handlers::config::{CoreConfig, IdentityConfig, MailingConfig};
 use lambdauth_handlers::identity::IdentityIssuer;
 use lambdauth_handlers::lambda::http_api_event;
+use lambdauth_handlers::mailer::Mailer;
 use lambdauth_handlers::sealer::TokenSealer;
 use lambdauth_handlers::service::Core;
 use lambdauth_handlers::store::{UserStore, ensure_table};
@@ -42,6 +47,56 @@ pub struct Mail {
     pub token: Option<String>,
     /// The outbox item as stored.
     pub item: Item,
+}
+
+/// The verified SES sender of every test stack.
+pub const SENDER: &str = "no-reply@lambdauth.example.com";
+
+/// A mail the emulator's SES accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    /// SES's message id.
+    pub id: String,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The body (the HTML part).
+    pub body: String,
+}
+
+impl SentMail {
+    /// The first link in the body, unescaped.
+    pub fn link(&self) -> Option<String> {
+        let start = self.body.find("href=\"")? + 6;
+        let end = self.body[start..].find('"')? + start;
+        // The HTML part escapes the link as an attribute value.
+        let escaped = &self.body[start..end];
+        Some(
+            [
+                ("&#x2f;", "/"),
+                ("&#x27;", "'"),
+                ("&quot;", "\""),
+                ("&lt;", "<"),
+                ("&gt;", ">"),
+                ("&amp;", "&"),
+            ]
+            .iter()
+            .fold(escaped.to_owned(), |text, (entity, plain)| {
+                text.replace(entity, plain)
+            }),
+        )
+    }
+
+    /// The value of query parameter `name` in the mail's link.
+    pub fn link_parameter(&self, name: &str) -> Option<String> {
+        let link = self.link()?;
+        let query = link.split_once('?')?.1;
+        query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.replace("%40", "@").replace("%2B", "+"))
+        })
+    }
 }
 
 /// One test's stack.
@@ -81,12 +136,26 @@ impl TestApp {
         let pool = ensure_identity_pool(&cognito, &ctx.name("pool"), "login.mycompany.myapp")
             .await
             .expect("pool");
+        let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+        let queues = ensure_queues(&sqs, &ctx.name("retry"), &ctx.name("dlq"))
+            .await
+            .expect("queues");
+        ensure_sender(&aws_sdk_sesv2::Client::new(&ctx.sdk), SENDER)
+            .await
+            .expect("sender");
         let mut env: HashMap<String, String> = [
             ("TABLE_NAME", table.as_str()),
             ("KMS_KEY_ID", key_id.as_str()),
             ("IDENTITY_POOL_ID", pool.as_str()),
             ("ARGON2_MEMORY_KIB", "1024"),
             ("ARGON2_TIME_COST", "1"),
+            ("RETRY_QUEUE_URL", queues.retry_url.as_str()),
+            ("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url.as_str()),
+            ("FROM_ADDRESS", SENDER),
+            ("VERIFICATION_PAGE", "http://127.0.0.1:3000/verify.html"),
+            ("RESET_PAGE", "http://127.0.0.1:3000/reset.html"),
+            ("RETRY_BASE_SECONDS", "1"),
+            ("MAIL_LEASE_SECONDS", "10"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -170,6 +239,85 @@ impl TestApp {
             .endpoint_url(endpoint)
             .build();
         self.with_cognito(aws_sdk_cognitoidentity::Client::from_conf(config))
+    }
+
+    /// The mailer over this stack, reaching SES and DynamoDB directly or through the given
+    /// endpoints (fault proxies). SES gets one attempt per job and a one-second timeout, as the
+    /// function does (the retry queue is the retry mechanism).
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    pub fn mailer_with(
+        &self,
+        ses_endpoint: Option<&str>,
+        dynamodb_endpoint: Option<&str>,
+    ) -> Mailer {
+        let config = MailerConfig::from_source(&self.env).expect("mailer config");
+        let mut ses = aws_sdk_sesv2::config::Builder::from(&self.ctx.sdk)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(1))
+                    .build(),
+            );
+        if let Some(endpoint) = ses_endpoint {
+            ses = ses.endpoint_url(endpoint);
+        }
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&self.ctx.sdk);
+        if let Some(endpoint) = dynamodb_endpoint {
+            dynamodb = dynamodb.endpoint_url(endpoint);
+        }
+        Mailer::new(
+            config.clone(),
+            UserStore::new(
+                aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+                &config.table_name,
+            ),
+            TokenSealer::decrypt_only(aws_sdk_kms::Client::new(&self.ctx.sdk)),
+            aws_sdk_sesv2::Client::from_conf(ses.build()),
+            aws_sdk_sqs::Client::new(&self.ctx.sdk),
+        )
+        .expect("templates")
+    }
+
+    /// The mailer over this stack.
+    pub fn mailer(&self) -> Mailer {
+        self.mailer_with(None, None)
+    }
+
+    /// The local event source mappings of this stack's stream and retry queue.
+    ///
+    /// # Panics
+    /// When the stream or queue cannot be found.
+    pub async fn mappings(&self) -> LocalMappings {
+        let stream = StreamSource::for_table(
+            &self.dynamodb,
+            aws_sdk_dynamodbstreams::Client::new(&self.ctx.sdk),
+            &self.table,
+            crate::REGION,
+        )
+        .await
+        .expect("stream");
+        let queue = QueueSource::new(
+            aws_sdk_sqs::Client::new(&self.ctx.sdk),
+            &self.env["RETRY_QUEUE_URL"],
+            crate::REGION,
+        )
+        .await
+        .expect("queue");
+        LocalMappings::new(stream, queue)
+    }
+
+    /// The mails the emulator's SES accepted for `to`.
+    ///
+    /// # Panics
+    /// When the emulator's data cannot be read.
+    pub async fn sent_mails(&self, to: &str) -> Vec<SentMail> {
+        sent_mails()
+            .await
+            .into_iter()
+            .filter(|mail| mail.to == to)
+            .collect()
     }
 
     /// `POST` `body` to `function`'s route, as API Gateway would deliver it.
@@ -319,4 +467,45 @@ impl TestApp {
         }
         items
     }
+}
+
+/// Every mail the emulator's SES accepted.
+///
+/// # Panics
+/// When the emulator's data cannot be read.
+pub async fn sent_mails() -> Vec<SentMail> {
+    let url = format!("{}/moto-api/data.json", crate::emulator().endpoint());
+    let data: Value = serde_json::from_slice(
+        &reqwest::get(&url)
+            .await
+            .expect("moto data")
+            .bytes()
+            .await
+            .expect("moto data"),
+    )
+    .expect("moto data is JSON");
+    data["ses"]["Message"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .flat_map(|message| {
+                    let recipients: Vec<String> = message["destinations"]["ToAddresses"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    recipients.into_iter().map(move |to| SentMail {
+                        id: message["id"].as_str().unwrap_or_default().to_owned(),
+                        to,
+                        subject: message["subject"].as_str().unwrap_or_default().to_owned(),
+                        body: message["body"].as_str().unwrap_or_default().to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod faults;
+pub mod proxy;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -183,8 +183,11 @@ impl UserStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.update_mail(recipient, mail_id)
-            .update_expression("SET #status = :pending, updatedAt = :now REMOVE leaseUntil")
+            .update_expression(
+                "SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE leaseUntil",
+            )
             .condition_expression("#status = :failed OR #status = :pending")
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":pending", s(mail_status::PENDING))
             .expression_attribute_values(":failed", s(mail_status::FAILED))
             .expression_attribute_values(":now", n(now.as_millis()))

@@ -6,4 +6,5 @@ mod existence;
 mod faults;
 mod input;
 mod journey;
+mod mail;
 mod openapi;

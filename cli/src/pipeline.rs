@@ -1,0 +1,391 @@
+//! The mailer's two event source mappings, run locally: the table's stream and the retry queue
+//! are polled, their records batched into the same Lambda events AWS would send, the mailer
+//! called, and its partial batch responses honoured (a failed stream record is delivered again
+//! with everything after it; a failed queue message becomes visible again).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use lambdauth_handlers::aws::{AwsFailure, classify};
+use lambdauth_handlers::mailer::Mailer;
+use serde_json::{Map, Value, json};
+
+/// The most records handed to the mailer in one event (the template's batch sizes).
+pub const BATCH_SIZE: usize = 10;
+/// How often a stream batch is delivered again before its records are dropped (the mapping's
+/// `MaximumRetryAttempts`).
+pub const MAX_STREAM_RETRIES: u32 = 10;
+/// How soon a failed queue message is visible again locally.
+const FAILED_MESSAGE_VISIBILITY: i32 = 1;
+
+fn attribute_json(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::B(b) => json!({ "B": STANDARD.encode(b.as_ref()) }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Null(_) => json!({ "NULL": true }),
+        AttributeValue::Ss(list) => json!({ "SS": list }),
+        AttributeValue::Ns(list) => json!({ "NS": list }),
+        AttributeValue::Bs(list) => {
+            json!({ "BS": list.iter().map(|b| STANDARD.encode(b.as_ref())).collect::<Vec<_>>() })
+        }
+        AttributeValue::L(list) => {
+            json!({ "L": list.iter().map(attribute_json).collect::<Vec<_>>() })
+        }
+        AttributeValue::M(map) => json!({ "M": image_json(map) }),
+        _ => Value::Null,
+    }
+}
+
+fn image_json(image: &HashMap<String, AttributeValue>) -> Map<String, Value> {
+    image
+        .iter()
+        .map(|(k, v)| (k.clone(), attribute_json(v)))
+        .collect()
+}
+
+/// A stream record in the form the Lambda DynamoDB event carries it.
+pub fn stream_record_json(
+    record: &aws_sdk_dynamodbstreams::types::Record,
+    stream_arn: &str,
+    region: &str,
+) -> Value {
+    let change = record.dynamodb();
+    json!({
+        "eventID": record.event_id(),
+        "eventName": record.event_name().map(|name| name.as_str().to_owned()),
+        "eventVersion": record.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+        "dynamodb": {
+            "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(aws_sdk_dynamodbstreams::primitives::DateTime::secs),
+            "Keys": change.and_then(|c| c.keys()).map(image_json),
+            "NewImage": change.and_then(|c| c.new_image()).map(image_json),
+            "SequenceNumber": change.and_then(|c| c.sequence_number()),
+            "SizeBytes": change.and_then(aws_sdk_dynamodbstreams::types::StreamRecord::size_bytes),
+            "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str().to_owned()),
+        },
+    })
+}
+
+/// A Lambda event of `records`.
+pub fn event(records: &[Value]) -> Value {
+    json!({ "Records": records })
+}
+
+/// Reads a table's stream from its start, shard by shard.
+#[derive(Debug)]
+pub struct StreamSource {
+    client: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    region: String,
+    iterators: HashMap<String, Option<String>>,
+}
+
+impl StreamSource {
+    /// The stream of `table`, read from its oldest record.
+    pub async fn for_table(
+        dynamodb: &aws_sdk_dynamodb::Client,
+        client: aws_sdk_dynamodbstreams::Client,
+        table: &str,
+        region: &str,
+    ) -> Result<Self, AwsFailure> {
+        let described = dynamodb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", &e))?;
+        let stream_arn = described
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .ok_or_else(|| AwsFailure::Unexpected {
+                service: "DynamoDB",
+                detail: format!("table {table} has no stream"),
+            })?
+            .to_owned();
+        let mut source = Self {
+            client,
+            stream_arn,
+            region: region.to_owned(),
+            iterators: HashMap::new(),
+        };
+        source.discover_shards().await?;
+        Ok(source)
+    }
+
+    async fn discover_shards(&mut self) -> Result<(), AwsFailure> {
+        let described = self
+            .client
+            .describe_stream()
+            .stream_arn(&self.stream_arn)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB Streams", &e))?;
+        let shards: Vec<String> = described
+            .stream_description()
+            .map(|d| {
+                d.shards()
+                    .iter()
+                    .filter_map(|s| s.shard_id().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for shard in shards {
+            if self.iterators.contains_key(&shard) {
+                continue;
+            }
+            let iterator = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(&shard)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .map_err(|e| classify("DynamoDB Streams", &e))?
+                .shard_iterator;
+            self.iterators.insert(shard, iterator);
+        }
+        Ok(())
+    }
+
+    /// The records that arrived since the last poll, as Lambda event records.
+    pub async fn poll(&mut self) -> Result<Vec<Value>, AwsFailure> {
+        self.discover_shards().await?;
+        let mut records = Vec::new();
+        let shards: Vec<String> = self.iterators.keys().cloned().collect();
+        for shard in shards {
+            let Some(Some(iterator)) = self.iterators.get(&shard).cloned() else {
+                continue;
+            };
+            let output = self
+                .client
+                .get_records()
+                .shard_iterator(iterator)
+                .limit(1000)
+                .send()
+                .await
+                .map_err(|e| classify("DynamoDB Streams", &e))?;
+            records.extend(
+                output
+                    .records()
+                    .iter()
+                    .map(|record| stream_record_json(record, &self.stream_arn, &self.region)),
+            );
+            self.iterators.insert(shard, output.next_shard_iterator);
+        }
+        Ok(records)
+    }
+}
+
+/// Receives from a queue as Lambda's SQS poller does.
+#[derive(Debug, Clone)]
+pub struct QueueSource {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    arn: String,
+    region: String,
+}
+
+impl QueueSource {
+    /// The queue at `url`.
+    pub async fn new(
+        client: aws_sdk_sqs::Client,
+        url: &str,
+        region: &str,
+    ) -> Result<Self, AwsFailure> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let arn = client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| classify("SQS", &e))?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .unwrap_or_default();
+        Ok(Self {
+            client,
+            url: url.to_owned(),
+            arn,
+            region: region.to_owned(),
+        })
+    }
+
+    /// Up to ten messages, as SQS event records with their receipt handles, waiting up to
+    /// `wait` for the first.
+    pub async fn receive(&self, wait: Duration) -> Result<Vec<(Value, String)>, AwsFailure> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(0))
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| classify("SQS", &e))?;
+        Ok(output
+            .messages()
+            .iter()
+            .map(|message| {
+                let attributes: Map<String, Value> = message
+                    .attributes()
+                    .map(|a| {
+                        a.iter()
+                            .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let record = json!({
+                    "messageId": message.message_id(),
+                    "receiptHandle": message.receipt_handle(),
+                    "body": message.body(),
+                    "attributes": attributes,
+                    "messageAttributes": {},
+                    "md5OfBody": message.md5_of_body(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.arn,
+                    "awsRegion": self.region,
+                });
+                (
+                    record,
+                    message.receipt_handle().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Deletes a handled message.
+    pub async fn delete(&self, receipt_handle: &str) -> Result<(), AwsFailure> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|e| classify("SQS", &e))?;
+        Ok(())
+    }
+
+    /// Makes a failed message visible again soon.
+    pub async fn release(&self, receipt_handle: &str) -> Result<(), AwsFailure> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(FAILED_MESSAGE_VISIBILITY)
+            .send()
+            .await
+            .map_err(|e| classify("SQS", &e))?;
+        Ok(())
+    }
+}
+
+/// The identifiers the mailer reported as failed.
+pub fn failed_identifiers(response: &Value) -> Vec<String> {
+    response["batchItemFailures"]
+        .as_array()
+        .map(|failures| {
+            failures
+                .iter()
+                .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Both mappings, feeding one mailer.
+#[derive(Debug)]
+pub struct LocalMappings {
+    stream: StreamSource,
+    queue: QueueSource,
+    pending: Vec<Value>,
+    retries: u32,
+}
+
+/// What one round moved.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Stream records handed to the mailer.
+    pub stream_records: usize,
+    /// Queue messages handed to the mailer.
+    pub queue_messages: usize,
+    /// Records and messages it reported as failed.
+    pub failures: usize,
+}
+
+impl LocalMappings {
+    /// The mappings of `stream` and `queue`.
+    pub fn new(stream: StreamSource, queue: QueueSource) -> Self {
+        Self {
+            stream,
+            queue,
+            pending: Vec::new(),
+            retries: 0,
+        }
+    }
+
+    /// One round: the stream's new records, then one receive from the queue (waiting up to
+    /// `wait`), each batch through `mailer`.
+    pub async fn round(&mut self, mailer: &Mailer, wait: Duration) -> Result<Round, AwsFailure> {
+        let mut round = Round::default();
+        self.pending.extend(self.stream.poll().await?);
+        while !self.pending.is_empty() {
+            let batch: Vec<Value> = self.pending.iter().take(BATCH_SIZE).cloned().collect();
+            round.stream_records += batch.len();
+            let failures = failed_identifiers(&mailer.handle_event(event(&batch)).await);
+            round.failures += failures.len();
+            let first_failed = batch.iter().position(|record| {
+                record["dynamodb"]["SequenceNumber"]
+                    .as_str()
+                    .is_some_and(|sequence| failures.iter().any(|f| f == sequence))
+            });
+            match first_failed {
+                // Lambda starts the next batch at the first failed record.
+                Some(index) if self.retries < MAX_STREAM_RETRIES => {
+                    self.pending.drain(..index);
+                    self.retries += 1;
+                    break;
+                }
+                Some(_) => {
+                    tracing::error!(
+                        records = batch.len(),
+                        "stream records dropped after too many retries"
+                    );
+                    self.pending.drain(..batch.len());
+                    self.retries = 0;
+                }
+                None => {
+                    self.pending.drain(..batch.len());
+                    self.retries = 0;
+                }
+            }
+        }
+        let messages = self.queue.receive(wait).await?;
+        if !messages.is_empty() {
+            round.queue_messages = messages.len();
+            let records: Vec<Value> = messages.iter().map(|(record, _)| record.clone()).collect();
+            let failures = failed_identifiers(&mailer.handle_event(event(&records)).await);
+            round.failures += failures.len();
+            for (record, receipt) in &messages {
+                let failed = record["messageId"]
+                    .as_str()
+                    .is_some_and(|id| failures.iter().any(|f| f == id));
+                if failed {
+                    self.queue.release(receipt).await?;
+                } else {
+                    self.queue.delete(receipt).await?;
+                }
+            }
+        }
+        Ok(round)
+    }
+}

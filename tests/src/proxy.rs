@@ -1,0 +1,198 @@
+//! A fault-injecting proxy between a client and the emulator: each request is either forwarded
+//! or answered with a fault chosen by a rule, so a test can make SES (or any service) throttle,
+//! fail, time out or refuse, and count what happened.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+
+/// What to do with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 `TooManyRequestsException`.
+    Throttle,
+    /// 503 `ServiceUnavailable`.
+    ServerError,
+    /// Hold the request unanswered for this long (the client times out first), never forwarding
+    /// it.
+    Timeout(Duration),
+    /// 400 `MessageRejected`.
+    Reject,
+    /// 400 with a DynamoDB `ProvisionedThroughputExceededException`.
+    DynamoDbThrottle,
+}
+
+/// A request as the rule sees it.
+pub struct Seen<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The path and query.
+    pub uri: &'a Uri,
+    /// The body, as text.
+    pub body: &'a str,
+}
+
+/// Decides each request's fate: `None` forwards it.
+pub type Rule = Arc<dyn Fn(&Seen<'_>) -> Option<Fault> + Send + Sync>;
+
+/// What passed through.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Requests forwarded.
+    pub forwarded: AtomicUsize,
+    /// Faults of the transient kinds injected (throttle, 5xx, timeout).
+    pub transient: AtomicUsize,
+    /// Rejections injected.
+    pub rejected: AtomicUsize,
+}
+
+struct Shared {
+    upstream: String,
+    client: reqwest::Client,
+    rule: Rule,
+    counts: Arc<Counts>,
+}
+
+/// A running proxy.
+pub struct FaultProxy {
+    url: String,
+    counts: Arc<Counts>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` applying `rule`.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start(upstream: &str, rule: Rule) -> Self {
+        let counts = Arc::new(Counts::default());
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            rule,
+            counts: Arc::clone(&counts),
+        });
+        let app = Router::new().fallback(handle).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, counts }
+    }
+
+    /// The proxy's URL, for `AWS_ENDPOINT_URL_<SERVICE>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What passed through so far.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+}
+
+fn error(status: StatusCode, error_type: &str, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-amzn-errortype", error_type)
+        .body(Body::from(format!(
+            r#"{{"__type":"{error_type}","message":"{message}"}}"#
+        )))
+        .unwrap_or_default()
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return error(StatusCode::BAD_REQUEST, "BadRequest", "unreadable body");
+    };
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let seen = Seen {
+        method: &parts.method,
+        uri: &parts.uri,
+        body: &text,
+    };
+    match (shared.rule)(&seen) {
+        Some(fault) => {
+            let counter = if fault == Fault::Reject {
+                &shared.counts.rejected
+            } else {
+                &shared.counts.transient
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+            match fault {
+                Fault::Throttle => error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequestsException",
+                    "Maximum sending rate exceeded.",
+                ),
+                Fault::ServerError => error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "Service unavailable.",
+                ),
+                Fault::Timeout(hold) => {
+                    tokio::time::sleep(hold).await;
+                    error(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "ServiceUnavailable",
+                        "held too long",
+                    )
+                }
+                Fault::Reject => error(
+                    StatusCode::BAD_REQUEST,
+                    "MessageRejected",
+                    "Email address is on the suppression list.",
+                ),
+                Fault::DynamoDbThrottle => error(
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                    "Throughput exceeded",
+                ),
+            }
+        }
+        None => forward(&shared, &parts.method, &parts.uri, &parts.headers, body).await,
+    }
+}
+
+async fn forward(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = shared
+        .client
+        .request(method.clone(), format!("{}{path}", shared.upstream));
+    for (name, value) in headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    let Ok(answer) = request.body(body).send().await else {
+        return error(
+            StatusCode::BAD_GATEWAY,
+            "ServiceUnavailable",
+            "the emulator did not answer",
+        );
+    };
+    shared.counts.forwarded.fetch_add(1, Ordering::SeqCst);
+    let mut response = Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if name != "content-length" && name != "transfer-encoding" {
+            response = response.header(name, value);
+        }
+    }
+    let bytes = answer.bytes().await.unwrap_or_default();
+    response.body(Body::from(bytes)).unwrap_or_default()
+}
