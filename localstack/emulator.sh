@@ -87,7 +87,9 @@ start_moto() {
   if [ -n "$owner_pid" ]; then
     setsid bash -c '
       while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 0.5; done
-      kill "$2" 2>/dev/null; rm -f "$3"' watchdog "$owner_pid" "$pid" "$pid_file" \
+      kill "$2" 2>/dev/null
+      for _ in $(seq 1 50); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$2" 2>/dev/null; rm -f "$3"' watchdog "$owner_pid" "$pid" "$pid_file" \
       >/dev/null 2>&1 </dev/null &
   fi
   wait_until_answers "$pid"

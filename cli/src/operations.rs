@@ -171,12 +171,7 @@ pub async fn dlq_redrive(
                 .map_err(|e| classify("SQS", &e))?;
             report.redriven.push(job.mail_id.clone());
         }
-        sqs.delete_message()
-            .queue_url(dead_letter_url)
-            .receipt_handle(&letter.receipt_handle)
-            .send()
-            .await
-            .map_err(|e| classify("SQS", &e))?;
+        delete(sqs, dead_letter_url, &letter).await?;
     }
     make_visible(sqs, dead_letter_url, &kept).await?;
     Ok(report)
@@ -186,14 +181,19 @@ pub async fn dlq_redrive(
 pub async fn dlq_purge(sqs: &SqsClient, dead_letter_url: &str) -> Result<usize, AwsFailure> {
     let letters = read_all(sqs, dead_letter_url).await?;
     for letter in &letters {
-        sqs.delete_message()
-            .queue_url(dead_letter_url)
-            .receipt_handle(&letter.receipt_handle)
-            .send()
-            .await
-            .map_err(|e| classify("SQS", &e))?;
+        delete(sqs, dead_letter_url, letter).await?;
     }
     Ok(letters.len())
+}
+
+async fn delete(sqs: &SqsClient, url: &str, letter: &DeadLetter) -> Result<(), AwsFailure> {
+    sqs.delete_message()
+        .queue_url(url)
+        .receipt_handle(&letter.receipt_handle)
+        .send()
+        .await
+        .map_err(|e| classify("SQS", &e))?;
+    Ok(())
 }
 
 /// The outbox history of `email`, oldest first.

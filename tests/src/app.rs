@@ -20,7 +20,10 @@ use lambdauth_handlers::store::{UserStore, ensure_table};
 use lambdauth_handlers::{Function, Functions};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::TestContext;
+use crate::proxy::{FaultProxy, Seen, SentMail};
 
 /// An item as the SDK returns it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -52,53 +55,6 @@ pub struct Mail {
 /// The verified SES sender of every test stack.
 pub const SENDER: &str = "no-reply@lambdauth.example.com";
 
-/// A mail the emulator's SES accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMail {
-    /// SES's message id.
-    pub id: String,
-    /// The recipient.
-    pub to: String,
-    /// The subject.
-    pub subject: String,
-    /// The body (the HTML part).
-    pub body: String,
-}
-
-impl SentMail {
-    /// The first link in the body, unescaped.
-    pub fn link(&self) -> Option<String> {
-        let start = self.body.find("href=\"")? + 6;
-        let end = self.body[start..].find('"')? + start;
-        // The HTML part escapes the link as an attribute value.
-        let escaped = &self.body[start..end];
-        Some(
-            [
-                ("&#x2f;", "/"),
-                ("&#x27;", "'"),
-                ("&quot;", "\""),
-                ("&lt;", "<"),
-                ("&gt;", ">"),
-                ("&amp;", "&"),
-            ]
-            .iter()
-            .fold(escaped.to_owned(), |text, (entity, plain)| {
-                text.replace(entity, plain)
-            }),
-        )
-    }
-
-    /// The value of query parameter `name` in the mail's link.
-    pub fn link_parameter(&self, name: &str) -> Option<String> {
-        let link = self.link()?;
-        let query = link.split_once('?')?.1;
-        query.split('&').find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key == name).then(|| value.replace("%40", "@").replace("%2B", "+"))
-        })
-    }
-}
-
 /// One test's stack.
 pub struct TestApp {
     /// Names and SDK settings.
@@ -111,6 +67,8 @@ pub struct TestApp {
     pub env: HashMap<String, String>,
     /// A DynamoDB client.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The proxy [`TestApp::mailer`] reaches SES through, recording each accepted mail.
+    pub ses: FaultProxy,
 }
 
 impl TestApp {
@@ -164,12 +122,15 @@ impl TestApp {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
         let functions = Self::functions(&ctx, &env, cognito);
+        let ses =
+            FaultProxy::start(crate::emulator().endpoint(), Arc::new(|_: &Seen<'_>| None)).await;
         Self {
             ctx,
             functions,
             table,
             env,
             dynamodb,
+            ses,
         }
     }
 
@@ -280,9 +241,9 @@ impl TestApp {
         .expect("templates")
     }
 
-    /// The mailer over this stack.
+    /// The mailer over this stack, sending through a proxy that records what SES accepts.
     pub fn mailer(&self) -> Mailer {
-        self.mailer_with(None, None)
+        self.mailer_with(Some(self.ses.url()), None)
     }
 
     /// The local event source mappings of this stack's stream and retry queue.
@@ -308,16 +269,9 @@ impl TestApp {
         LocalMappings::new(stream, queue)
     }
 
-    /// The mails the emulator's SES accepted for `to`.
-    ///
-    /// # Panics
-    /// When the emulator's data cannot be read.
-    pub async fn sent_mails(&self, to: &str) -> Vec<SentMail> {
-        sent_mails()
-            .await
-            .into_iter()
-            .filter(|mail| mail.to == to)
-            .collect()
+    /// The mails SES accepted for `to` from [`TestApp::mailer`].
+    pub fn sent_mails(&self, to: &str) -> Vec<SentMail> {
+        self.ses.sent_to(to)
     }
 
     /// `POST` `body` to `function`'s route, as API Gateway would deliver it.
@@ -467,45 +421,4 @@ impl TestApp {
         }
         items
     }
-}
-
-/// Every mail the emulator's SES accepted.
-///
-/// # Panics
-/// When the emulator's data cannot be read.
-pub async fn sent_mails() -> Vec<SentMail> {
-    let url = format!("{}/moto-api/data.json", crate::emulator().endpoint());
-    let data: Value = serde_json::from_slice(
-        &reqwest::get(&url)
-            .await
-            .expect("moto data")
-            .bytes()
-            .await
-            .expect("moto data"),
-    )
-    .expect("moto data is JSON");
-    data["ses"]["Message"]
-        .as_array()
-        .map(|messages| {
-            messages
-                .iter()
-                .flat_map(|message| {
-                    let recipients: Vec<String> = message["destinations"]["ToAddresses"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|v| v.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    recipients.into_iter().map(move |to| SentMail {
-                        id: message["id"].as_str().unwrap_or_default().to_owned(),
-                        to,
-                        subject: message["subject"].as_str().unwrap_or_default().to_owned(),
-                        body: message["body"].as_str().unwrap_or_default().to_owned(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -41,6 +41,41 @@ pub struct Seen<'a> {
 /// Decides each request's fate: `None` forwards it.
 pub type Rule = Arc<dyn Fn(&Seen<'_>) -> Option<Fault> + Send + Sync>;
 
+/// A mail SES accepted through the proxy (it answered 200 to the `SendEmail` request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    /// SES's message id.
+    pub id: String,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The HTML part.
+    pub html: String,
+    /// The plain-text part.
+    pub text: String,
+}
+
+impl SentMail {
+    /// The link in the plain-text part (the mail's only URL).
+    pub fn link(&self) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|word| word.starts_with("http://") || word.starts_with("https://"))
+            .map(str::to_owned)
+    }
+
+    /// The value of query parameter `name` in the mail's link, decoded.
+    pub fn link_parameter(&self, name: &str) -> Option<String> {
+        let link = self.link()?;
+        let query = link.split_once('?')?.1;
+        query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.replace("%40", "@").replace("%2B", "+"))
+        })
+    }
+}
+
 /// What passed through.
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -50,6 +85,8 @@ pub struct Counts {
     pub transient: AtomicUsize,
     /// Rejections injected.
     pub rejected: AtomicUsize,
+    /// The mails SES accepted.
+    pub accepted: std::sync::Mutex<Vec<SentMail>>,
 }
 
 struct Shared {
@@ -95,6 +132,24 @@ impl FaultProxy {
     /// What passed through so far.
     pub fn counts(&self) -> &Counts {
         &self.counts
+    }
+
+    /// The mails SES accepted so far through this proxy for `to`.
+    pub fn sent_to(&self, to: &str) -> Vec<SentMail> {
+        self.counts
+            .accepted
+            .lock()
+            .map(|mails| mails.iter().filter(|m| m.to == to).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every mail SES accepted so far through this proxy.
+    pub fn sent(&self) -> Vec<SentMail> {
+        self.counts
+            .accepted
+            .lock()
+            .map(|mails| mails.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -163,6 +218,33 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
 }
 
+/// Records the mail of an accepted `SendEmail` request.
+fn record_sent(counts: &Counts, request: &[u8], answer: &[u8]) {
+    let (Ok(request), Ok(answer)) = (
+        serde_json::from_slice::<serde_json::Value>(request),
+        serde_json::from_slice::<serde_json::Value>(answer),
+    ) else {
+        return;
+    };
+    let simple = &request["Content"]["Simple"];
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    let recipients = request["Destination"]["ToAddresses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if let Ok(mut accepted) = counts.accepted.lock() {
+        for to in recipients {
+            accepted.push(SentMail {
+                id: text(&answer["MessageId"]),
+                to: text(&to),
+                subject: text(&simple["Subject"]["Data"]),
+                html: text(&simple["Body"]["Html"]["Data"]),
+                text: text(&simple["Body"]["Text"]["Data"]),
+            });
+        }
+    }
+}
+
 async fn forward(
     shared: &Shared,
     method: &Method,
@@ -179,7 +261,7 @@ async fn forward(
             request = request.header(name, value);
         }
     }
-    let Ok(answer) = request.body(body).send().await else {
+    let Ok(answer) = request.body(body.clone()).send().await else {
         return error(
             StatusCode::BAD_GATEWAY,
             "ServiceUnavailable",
@@ -193,6 +275,10 @@ async fn forward(
             response = response.header(name, value);
         }
     }
+    let status = answer.status();
     let bytes = answer.bytes().await.unwrap_or_default();
+    if status.is_success() && uri.path().ends_with("/v2/email/outbound-emails") {
+        record_sent(&shared.counts, &body, &bytes);
+    }
     response.body(Body::from(bytes)).unwrap_or_default()
 }

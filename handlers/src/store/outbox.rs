@@ -21,6 +21,15 @@ fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// A failed attempt's record: the status it leaves the mail in, why, and the condition (on the
+/// status `other`) under which it may be written.
+struct Failure<'a> {
+    status: &'static str,
+    error: &'a str,
+    condition: &'static str,
+    other: &'static str,
+}
+
 /// The longest error text kept on an item.
 const MAX_ERROR_LENGTH: usize = 500;
 
@@ -137,19 +146,13 @@ impl UserStore {
         error: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.update_mail(recipient, mail_id)
-            .update_expression(
-                "SET #status = :pending, lastError = :error, updatedAt = :now REMOVE leaseUntil",
-            )
-            .condition_expression("#status = :sending")
-            .expression_attribute_values(":pending", s(mail_status::PENDING))
-            .expression_attribute_values(":sending", s(mail_status::SENDING))
-            .expression_attribute_values(":error", s(&shorten(error)))
-            .expression_attribute_values(":now", n(now.as_millis()))
-            .send()
-            .await
-            .map_err(|e| update_error(&e))?;
-        Ok(())
+        let failure = Failure {
+            status: mail_status::PENDING,
+            error,
+            condition: "#status = :other",
+            other: mail_status::SENDING,
+        };
+        self.record_failure(recipient, mail_id, &failure, now).await
     }
 
     /// Marks the mail as permanently failed (unless it was sent meanwhile).
@@ -160,14 +163,31 @@ impl UserStore {
         error: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let failure = Failure {
+            status: mail_status::FAILED,
+            error,
+            condition: "attribute_exists(pk) AND #status <> :other",
+            other: mail_status::SENT,
+        };
+        self.record_failure(recipient, mail_id, &failure, now).await
+    }
+
+    /// Sets the status and last error of a mail and ends its claim, on `failure`'s condition.
+    async fn record_failure(
+        &self,
+        recipient: &str,
+        mail_id: &str,
+        failure: &Failure<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         self.update_mail(recipient, mail_id)
             .update_expression(
-                "SET #status = :failed, lastError = :error, updatedAt = :now REMOVE leaseUntil",
+                "SET #status = :status, lastError = :error, updatedAt = :now REMOVE leaseUntil",
             )
-            .condition_expression("attribute_exists(pk) AND #status <> :sent")
-            .expression_attribute_values(":failed", s(mail_status::FAILED))
-            .expression_attribute_values(":sent", s(mail_status::SENT))
-            .expression_attribute_values(":error", s(&shorten(error)))
+            .condition_expression(failure.condition)
+            .expression_attribute_values(":status", s(failure.status))
+            .expression_attribute_values(":other", s(failure.other))
+            .expression_attribute_values(":error", s(&shorten(failure.error)))
             .expression_attribute_values(":now", n(now.as_millis()))
             .send()
             .await

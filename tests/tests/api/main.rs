@@ -7,4 +7,5 @@ mod faults;
 mod input;
 mod journey;
 mod mail;
+mod mail_faults;
 mod openapi;
