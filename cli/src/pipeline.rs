@@ -200,17 +200,7 @@ impl QueueSource {
         url: &str,
         region: &str,
     ) -> Result<Self, AwsFailure> {
-        use aws_sdk_sqs::types::QueueAttributeName;
-        let arn = client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| classify("SQS", &e))?
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .unwrap_or_default();
+        let arn = crate::provision::queue_arn(&client, url).await?;
         Ok(Self {
             client,
             url: url.to_owned(),

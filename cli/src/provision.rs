@@ -117,16 +117,7 @@ pub async fn ensure_queues(
         .map_err(|e| classify("SQS", &e))?
         .queue_url
         .unwrap_or_default();
-    let dead_letter_arn = client
-        .get_queue_attributes()
-        .queue_url(&dead_letter_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| classify("SQS", &e))?
-        .attributes
-        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
-        .unwrap_or_default();
+    let dead_letter_arn = queue_arn(client, &dead_letter_url).await?;
     let redrive = serde_json::json!({
         "deadLetterTargetArn": dead_letter_arn,
         "maxReceiveCount": MAX_RECEIVE_COUNT,
@@ -176,4 +167,19 @@ pub async fn ensure_sender(
         }
         Err(error) => Err(classify("SES", &error)),
     }
+}
+
+/// The ARN of the queue at `url`.
+pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String, AwsFailure> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    Ok(client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| classify("SQS", &e))?
+        .attributes
+        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
+        .unwrap_or_default())
 }

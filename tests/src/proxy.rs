@@ -26,6 +26,8 @@ pub enum Fault {
     Reject,
     /// 400 with a DynamoDB `ProvisionedThroughputExceededException`.
     DynamoDbThrottle,
+    /// 400 `SendingPausedException`: the account may not send.
+    Paused,
 }
 
 /// A request as the rule sees it.
@@ -177,7 +179,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     match (shared.rule)(&seen) {
         Some(fault) => {
-            let counter = if fault == Fault::Reject {
+            let counter = if matches!(fault, Fault::Reject | Fault::Paused) {
                 &shared.counts.rejected
             } else {
                 &shared.counts.transient
@@ -206,6 +208,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                     StatusCode::BAD_REQUEST,
                     "MessageRejected",
                     "Email address is on the suppression list.",
+                ),
+                Fault::Paused => error(
+                    StatusCode::BAD_REQUEST,
+                    "SendingPausedException",
+                    "Sending is paused for this account.",
                 ),
                 Fault::DynamoDbThrottle => error(
                     StatusCode::BAD_REQUEST,

@@ -361,3 +361,35 @@ async fn an_unverified_sender_is_a_permanent_failure_in_the_dead_letter_queue() 
     );
     assert!(app.sent_mails(&email).is_empty());
 }
+
+#[tokio::test]
+async fn a_paused_account_parks_the_mail_in_the_dead_letter_queue() {
+    let app = TestApp::spawn("paused").await;
+    let email = format!("{}paused@example.com", app.ctx.prefix);
+    signup(&app, &email).await;
+    let paused = FaultProxy::start(
+        lambdauth_tests::emulator().endpoint(),
+        Arc::new(|seen: &lambdauth_tests::proxy::Seen<'_>| {
+            seen.uri
+                .path()
+                .ends_with("/outbound-emails")
+                .then_some(Fault::Paused)
+        }),
+    )
+    .await;
+    let mailer = app.mailer_with(Some(paused.url()), None);
+    let mut mappings = app.mappings().await;
+    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
+    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
+    run_until(&mut mappings, &mailer, 30, async || {
+        dlq_list(&sqs, &dlq).await.unwrap().len() == 1
+    })
+    .await;
+    let parked = dlq_list(&sqs, &dlq).await.unwrap();
+    assert!(
+        parked[0].reason().starts_with("sending paused"),
+        "{}",
+        parked[0].reason()
+    );
+    assert!(paused.sent().is_empty());
+}
