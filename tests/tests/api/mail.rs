@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambdauth::operations::dlq_list;
+use lambdauth::operations::{DeadLetter, dlq_list};
 use lambdauth::pipeline::{LocalMappings, event, failed_identifiers};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::mailer::Mailer;
@@ -332,6 +332,18 @@ async fn a_malformed_record_is_parked_not_retried() {
     );
 }
 
+/// Runs the pipeline until `count` jobs are in the dead-letter queue; those jobs.
+async fn run_until_parked(app: &TestApp, mailer: &Mailer, count: usize) -> Vec<DeadLetter> {
+    let mut mappings = app.mappings().await;
+    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
+    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
+    run_until(&mut mappings, mailer, 30, async || {
+        dlq_list(&sqs, &dlq).await.unwrap().len() == count
+    })
+    .await;
+    dlq_list(&sqs, &dlq).await.unwrap()
+}
+
 #[tokio::test]
 async fn an_unverified_sender_is_a_permanent_failure_in_the_dead_letter_queue() {
     let app = TestApp::spawn_with(
@@ -342,14 +354,7 @@ async fn an_unverified_sender_is_a_permanent_failure_in_the_dead_letter_queue() 
     let email = format!("{}sender@example.com", app.ctx.prefix);
     signup(&app, &email).await;
     let mailer = app.mailer();
-    let mut mappings = app.mappings().await;
-    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
-    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
-    run_until(&mut mappings, &mailer, 30, async || {
-        dlq_list(&sqs, &dlq).await.unwrap().len() == 1
-    })
-    .await;
-    let parked = dlq_list(&sqs, &dlq).await.unwrap();
+    let parked = run_until_parked(&app, &mailer, 1).await;
     assert!(
         parked[0].reason().contains("MessageRejected"),
         "{}",
@@ -378,14 +383,7 @@ async fn a_paused_account_parks_the_mail_in_the_dead_letter_queue() {
     )
     .await;
     let mailer = app.mailer_with(Some(paused.url()), None);
-    let mut mappings = app.mappings().await;
-    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
-    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
-    run_until(&mut mappings, &mailer, 30, async || {
-        dlq_list(&sqs, &dlq).await.unwrap().len() == 1
-    })
-    .await;
-    let parked = dlq_list(&sqs, &dlq).await.unwrap();
+    let parked = run_until_parked(&app, &mailer, 1).await;
     assert!(
         parked[0].reason().starts_with("sending paused"),
         "{}",
