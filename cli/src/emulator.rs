@@ -129,11 +129,6 @@ pub fn run_stop(port: u16) -> Result<(), EmulatorError> {
     run_script(&["stop".to_owned(), "--port".to_owned(), port.to_string()]).map(|_| ())
 }
 
-/// Installs the emulator's virtual environment if it is missing.
-pub fn install() -> Result<(), EmulatorError> {
-    run_script(&["install".to_owned()]).map(|_| ())
-}
-
 fn run_script(args: &[String]) -> Result<String, EmulatorError> {
     let script = script_path();
     let output = Command::new("bash")

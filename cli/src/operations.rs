@@ -2,8 +2,6 @@
 //! to the retry queue (dropping those whose link expired), purge it, and read the outbox history
 //! of one address.
 
-use std::time::Duration;
-
 use aws_sdk_sqs::Client as SqsClient;
 use lambdauth_domain::{Email, Timestamp};
 use lambdauth_handlers::aws::{AwsFailure, classify};
@@ -215,10 +213,9 @@ pub enum RedriveError {
 /// `2h 5m`-style age of an instant.
 pub fn age(then: i64, now: Timestamp) -> String {
     let seconds = now.since(Timestamp::from_millis(then)).as_secs();
-    let duration = Duration::from_secs(seconds);
     match seconds {
         0..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m", duration.as_secs() / 60),
+        60..3600 => format!("{}m", seconds / 60),
         3600..86_400 => format!("{}h {}m", seconds / 3600, seconds % 3600 / 60),
         _ => format!("{}d {}h", seconds / 86_400, seconds % 86_400 / 3600),
     }
