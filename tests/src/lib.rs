@@ -6,7 +6,6 @@
 //! each other's tables, queues or keys.
 
 pub mod app;
-pub mod faults;
 pub mod proxy;
 
 use std::sync::OnceLock;

@@ -28,6 +28,13 @@ pub enum Fault {
     DynamoDbThrottle,
     /// 400 `SendingPausedException`: the account may not send.
     Paused,
+    /// HTTP `status` with the AWS error `error_type`.
+    Error {
+        /// The status.
+        status: u16,
+        /// The error type, as `x-amzn-ErrorType` and `__type`.
+        error_type: &'static str,
+    },
 }
 
 /// A request as the rule sees it.
@@ -126,6 +133,17 @@ impl FaultProxy {
         Self { url, counts }
     }
 
+    /// An endpoint that answers every request with HTTP `status` and the AWS error
+    /// `error_type`, forwarding nothing.
+    pub async fn failing(status: u16, error_type: &'static str) -> Self {
+        let fault = Fault::Error { status, error_type };
+        Self::start(
+            crate::emulator().endpoint(),
+            Arc::new(move |_: &Seen<'_>| Some(fault)),
+        )
+        .await
+    }
+
     /// The proxy's URL, for `AWS_ENDPOINT_URL_<SERVICE>`.
     pub fn url(&self) -> &str {
         &self.url
@@ -208,6 +226,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                     StatusCode::BAD_REQUEST,
                     "MessageRejected",
                     "Email address is on the suppression list.",
+                ),
+                Fault::Error { status, error_type } => error(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    error_type,
+                    "injected",
                 ),
                 Fault::Paused => error(
                     StatusCode::BAD_REQUEST,

@@ -2,7 +2,7 @@
 
 use lambdauth_handlers::Function;
 use lambdauth_tests::app::TestApp;
-use lambdauth_tests::faults::FailingEndpoint;
+use lambdauth_tests::proxy::FaultProxy;
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -23,7 +23,7 @@ async fn a_throttling_cognito_is_a_503_and_no_failed_attempt() {
     )
     .await;
 
-    let failing = FailingEndpoint::start(400, "TooManyRequestsException").await;
+    let failing = FaultProxy::failing(400, "TooManyRequestsException").await;
     let app = app.with_cognito_endpoint(failing.url());
     let answer = app
         .http(
@@ -44,7 +44,7 @@ async fn a_throttling_cognito_is_a_503_and_no_failed_attempt() {
 #[tokio::test]
 async fn a_throttling_table_is_a_503_and_writes_nothing() {
     let app = TestApp::spawn("dynamodb-throttle").await;
-    let failing = FailingEndpoint::start(
+    let failing = FaultProxy::failing(
         400,
         "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
     )
@@ -65,7 +65,7 @@ async fn a_throttling_table_is_a_503_and_writes_nothing() {
 
 #[tokio::test]
 async fn an_internal_failure_is_a_500_with_a_request_id_and_nothing_else() {
-    let failing = FailingEndpoint::start(
+    let failing = FaultProxy::failing(
         400,
         "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
     )

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use lambdauth_handlers::Function;
 use lambdauth_tests::app::{Answer, TestApp};
-use lambdauth_tests::faults::FailingEndpoint;
+use lambdauth_tests::proxy::FaultProxy;
 use serde_json::{Value, json};
 
 struct Contract {
@@ -148,13 +148,19 @@ impl Checker {
         let token = app.last_mail(EMAIL, "password-reset").await.token.unwrap();
         self.call(&app, Function::ResetPassword, reset(&token))
             .await;
-        for _ in 0..6 {
-            self.call(
-                &app,
-                Function::Login,
-                json!({"email": EMAIL, "password": "wrong again"}),
-            )
-            .await;
+        // Wrong passwords until the lockout answers 429: after five, each wait doubles from one
+        // second, so on a slow machine an attempt can land after a wait ran out and be admitted.
+        for _ in 0..12 {
+            let answer = self
+                .call(
+                    &app,
+                    Function::Login,
+                    json!({"email": EMAIL, "password": "wrong again"}),
+                )
+                .await;
+            if answer.status == 429 {
+                break;
+            }
         }
     }
 
@@ -179,7 +185,7 @@ impl Checker {
 
     /// A throttling and a broken dependency.
     async fn fault_answers(&mut self) {
-        let throttling = FailingEndpoint::start(400, "TooManyRequestsException").await;
+        let throttling = FaultProxy::failing(400, "TooManyRequestsException").await;
         let app = TestApp::spawn("openapi-503").await;
         self.call(
             &app,
@@ -202,7 +208,7 @@ impl Checker {
         )
         .await;
 
-        let missing_table = FailingEndpoint::start(
+        let missing_table = FaultProxy::failing(
             400,
             "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
         )
