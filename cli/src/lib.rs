@@ -1,7 +1,9 @@
 //! The `lambdauth` command line's library: what the commands do, kept apart from argument
 //! parsing so that the integration tests can drive the same code.
 
+pub mod dev;
 pub mod emulator;
 pub mod operations;
 pub mod pipeline;
 pub mod provision;
+pub mod proxy;

@@ -6,13 +6,16 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use lambdauth::dev::{DevOptions, DevServer};
 use lambdauth::emulator::{self, DEFAULT_PORT, Emulator};
 use lambdauth::operations;
+use lambdauth::provision::{Resources, provision};
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::{Clock, SystemClock, Timestamp};
 use lambdauth_domain::{
     Email, ErrorCode, HashingParams, NewPassword, PasswordHasher, PasswordPolicy,
 };
+use lambdauth_handlers::config::ProcessEnv;
 use lambdauth_handlers::store::UserStore;
 
 #[derive(Parser)]
@@ -49,6 +52,23 @@ enum Command {
     Mail {
         #[command(subcommand)]
         action: MailAction,
+    },
+    /// Create, idempotently, everything the functions need at the configured endpoint (table,
+    /// queues, KMS key, identity pool, SES sender), then print the environment a function needs
+    /// as `KEY=VALUE` lines. Names come from the variables the functions read (`TABLE_NAME`,
+    /// `DEVELOPER_PROVIDER_NAME`, `FROM_ADDRESS`, …) and `IDENTITY_POOL_NAME`, `KMS_KEY_ALIAS`,
+    /// `RETRY_QUEUE_NAME`, `DEAD_LETTER_QUEUE_NAME`, with the original's defaults.
+    Provision,
+    /// Run the whole service locally: the emulator (the one at `AWS_ENDPOINT_URL`, one already on
+    /// port 4566, or the bundled one), the HTTP API, the sample pages and the mail pipeline.
+    /// Ctrl-C stops everything it started.
+    Dev {
+        /// The port to serve the API and the pages on.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The folder of sample pages.
+        #[arg(long, default_value_os_t = lambdauth::dev::default_www())]
+        www: std::path::PathBuf,
     },
 }
 
@@ -158,6 +178,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mail {
             action: MailAction::Status { email, table },
         } => runtime()?.block_on(run_mail_status(&email, &table)),
+        Command::Provision => runtime()?.block_on(run_provision()),
+        Command::Dev { port, www } => runtime()?.block_on(run_dev(port, www)),
     }
 }
 
@@ -355,4 +377,123 @@ async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
     }
     println!("{} mail(s) to {}", mails.len(), email.masked());
     Ok(ExitCode::SUCCESS)
+}
+
+async fn run_provision() -> Result<ExitCode> {
+    let aws = aws().await;
+    let resources = Resources::from_source(&ProcessEnv);
+    let provisioned = provision(&aws, resources).await?;
+    if let Some(endpoint) = aws.endpoint_url() {
+        println!("AWS_ENDPOINT_URL={endpoint}");
+    }
+    if let Some(region) = aws.region() {
+        println!("AWS_REGION={region}");
+    }
+    for (name, value) in provisioned.environment() {
+        println!("{name}={value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The region and credentials of a local emulator: the environment's when it has them,
+/// otherwise `us-east-1` and throw-away keys (an emulator accepts any).
+async fn emulator_aws(endpoint: &str) -> aws_config::SdkConfig {
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none()
+    {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "lambdauth-dev",
+        ));
+    }
+    loader.load().await
+}
+
+async fn run_dev(port: u16, www: std::path::PathBuf) -> Result<ExitCode> {
+    init_console_logs();
+    let emulator = match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(endpoint) if !endpoint.trim().is_empty() => Emulator::existing(&endpoint),
+        _ if emulator::answers_on(DEFAULT_PORT) => {
+            tracing::info!("using the emulator already answering on port {DEFAULT_PORT}");
+            Emulator::existing(&format!("http://127.0.0.1:{DEFAULT_PORT}"))
+        }
+        _ => {
+            tracing::info!("starting the bundled emulator on port {DEFAULT_PORT}");
+            // It stops by itself should this process die without cleaning up.
+            tokio::task::spawn_blocking(|| Emulator::start(DEFAULT_PORT, Some(std::process::id())))
+                .await??
+        }
+    };
+    let served = serve_until_stopped(&emulator, port, www).await;
+    if emulator.started_here() {
+        tracing::info!("stopping the emulator");
+        emulator.stop()?;
+    }
+    served
+}
+
+async fn serve_until_stopped(
+    emulator: &Emulator,
+    port: u16,
+    www: std::path::PathBuf,
+) -> Result<ExitCode> {
+    if !www.join("index.html").is_file() {
+        bail!("no sample pages at {} (use --www)", www.display());
+    }
+    let aws = emulator_aws(emulator.endpoint()).await;
+    let options = DevOptions {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        www,
+        environment: std::env::vars().collect(),
+        ses_rule: None,
+    };
+    let server = DevServer::start(&aws, options).await?;
+    tracing::info!(
+        emulator = emulator.endpoint(),
+        table = server.provisioned().resources.table,
+        "provisioned"
+    );
+    println!(
+        "LambdAuth is listening on {}/ (sent mail: {}/_dev/mail; Ctrl-C stops)",
+        server.url(),
+        server.url()
+    );
+    stop_signal().await;
+    tracing::info!("stopping");
+    server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or a polite request to stop.
+async fn stop_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = async {
+            match terminate.as_mut() {
+                Some(signal) => { signal.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
+/// Readable logs for a person at a terminal (`RUST_LOG` filters; default `info`).
+fn init_console_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .compact()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }

@@ -1,8 +1,128 @@
-//! Creating what the functions need, idempotently: running it twice finds what the first run made.
+//! Creating what the functions need, idempotently: running it twice finds what the first run
+//! made. [`provision`] makes all of it and answers the environment a function needs to run
+//! against it; the `ensure_*` functions each make one piece.
 
+use aws_config::SdkConfig;
 use aws_sdk_cognitoidentity::Client as CognitoClient;
 use aws_sdk_kms::Client as KmsClient;
 use lambdauth_handlers::aws::{AwsFailure, classify};
+use lambdauth_handlers::config::{DEFAULT_TABLE_NAME, Source};
+use lambdauth_handlers::store::ensure_table;
+
+/// The names of everything [`provision`] makes, and the settings it hands on to the functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// `TABLE_NAME` (default `LambdAuthUsers`, the original's).
+    pub table: String,
+    /// `IDENTITY_POOL_NAME` (default `LambdAuth`, the original's).
+    pub identity_pool: String,
+    /// `DEVELOPER_PROVIDER_NAME` (default `login.mycompany.myapp`, the original's).
+    pub developer_provider: String,
+    /// `KMS_KEY_ALIAS` (default `alias/LambdAuth`).
+    pub key_alias: String,
+    /// `RETRY_QUEUE_NAME` (default `LambdAuthMailRetry`).
+    pub retry_queue: String,
+    /// `DEAD_LETTER_QUEUE_NAME` (default `LambdAuthMailDeadLetter`).
+    pub dead_letter_queue: String,
+    /// `FROM_ADDRESS`, the SES sender (default `no-reply@example.com`).
+    pub sender: String,
+    /// `VERIFICATION_PAGE` (default the local sample page).
+    pub verification_page: String,
+    /// `RESET_PAGE` (default the local sample page).
+    pub reset_page: String,
+}
+
+/// The sample pages' address when `lambdauth dev` serves them on its default port.
+pub const LOCAL_PAGES: &str = "http://127.0.0.1:3000";
+
+impl Resources {
+    /// The names from the environment the functions read, with the original's defaults.
+    pub fn from_source(source: &impl Source) -> Self {
+        Self::from_source_with_pages(source, LOCAL_PAGES)
+    }
+
+    /// The same, with the sample pages at `pages` unless the page variables say otherwise.
+    pub fn from_source_with_pages(source: &impl Source, pages: &str) -> Self {
+        let get = |name: &str, default: &str| {
+            source
+                .get(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let pages = pages.trim_end_matches('/');
+        Self {
+            table: get("TABLE_NAME", DEFAULT_TABLE_NAME),
+            identity_pool: get("IDENTITY_POOL_NAME", "LambdAuth"),
+            developer_provider: get("DEVELOPER_PROVIDER_NAME", "login.mycompany.myapp"),
+            key_alias: get("KMS_KEY_ALIAS", "alias/LambdAuth"),
+            retry_queue: get("RETRY_QUEUE_NAME", "LambdAuthMailRetry"),
+            dead_letter_queue: get("DEAD_LETTER_QUEUE_NAME", "LambdAuthMailDeadLetter"),
+            sender: get("FROM_ADDRESS", "no-reply@example.com"),
+            verification_page: get("VERIFICATION_PAGE", &format!("{pages}/verify.html")),
+            reset_page: get("RESET_PAGE", &format!("{pages}/reset.html")),
+        }
+    }
+}
+
+/// What [`provision`] made or found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioned {
+    /// The names it was given.
+    pub resources: Resources,
+    /// The KMS key's id.
+    pub key_id: String,
+    /// The identity pool's id.
+    pub identity_pool_id: String,
+    /// The queues.
+    pub queues: Queues,
+}
+
+impl Provisioned {
+    /// The variables a function needs to run against what was provisioned, in a stable order:
+    /// every one the seven functions require, and the names they would otherwise default.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        let r = &self.resources;
+        vec![
+            ("TABLE_NAME", r.table.clone()),
+            ("KMS_KEY_ID", self.key_id.clone()),
+            ("IDENTITY_POOL_ID", self.identity_pool_id.clone()),
+            ("DEVELOPER_PROVIDER_NAME", r.developer_provider.clone()),
+            ("RETRY_QUEUE_URL", self.queues.retry_url.clone()),
+            ("DEAD_LETTER_QUEUE_URL", self.queues.dead_letter_url.clone()),
+            ("FROM_ADDRESS", r.sender.clone()),
+            ("VERIFICATION_PAGE", r.verification_page.clone()),
+            ("RESET_PAGE", r.reset_page.clone()),
+        ]
+    }
+}
+
+/// Creates, or finds, everything the functions need: the table (with its stream and TTL), the
+/// KMS key and its alias, the identity pool with its developer provider, the retry queue and
+/// its dead-letter queue, and the SES sender identity.
+pub async fn provision(aws: &SdkConfig, resources: Resources) -> Result<Provisioned, AwsFailure> {
+    ensure_table(&aws_sdk_dynamodb::Client::new(aws), &resources.table).await?;
+    let key_id = ensure_kms_key(&KmsClient::new(aws), &resources.key_alias).await?;
+    let identity_pool_id = ensure_identity_pool(
+        &CognitoClient::new(aws),
+        &resources.identity_pool,
+        &resources.developer_provider,
+    )
+    .await?;
+    let queues = ensure_queues(
+        &aws_sdk_sqs::Client::new(aws),
+        &resources.retry_queue,
+        &resources.dead_letter_queue,
+    )
+    .await?;
+    ensure_sender(&aws_sdk_sesv2::Client::new(aws), &resources.sender).await?;
+    Ok(Provisioned {
+        resources,
+        key_id,
+        identity_pool_id,
+        queues,
+    })
+}
 
 /// The id of the KMS key behind `alias` (which starts with `alias/`), creating the key and the
 /// alias when the alias does not exist yet.

@@ -1,10 +1,26 @@
 //! The six functions by name and route, and all of them together over one set of clients: what
 //! the local runtime serves and the integration tests call.
 
+use aws_config::SdkConfig;
+
+use crate::config::{ConfigError, CoreConfig, IdentityConfig, MailingConfig, Source};
+use crate::error::HandlerError;
 use crate::identity::IdentityIssuer;
 use crate::operations::{self, Outcome, Request};
 use crate::sealer::TokenSealer;
 use crate::service::Core;
+use crate::store::UserStore;
+
+/// Why the functions could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A variable is missing or malformed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The hashing settings were refused.
+    #[error(transparent)]
+    Core(#[from] HandlerError),
+}
 
 /// One of the six functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +101,24 @@ pub struct Functions {
 }
 
 impl Functions {
+    /// All six over clients built from `aws`, configured from `source` with the variables the
+    /// six Lambdas read (the local runtime's one process stands in for all of them).
+    pub fn from_source(aws: &SdkConfig, source: &impl Source) -> Result<Self, StartError> {
+        let core = CoreConfig::from_source(source)?;
+        let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name);
+        Ok(Self {
+            core: Core::new(&core, store)?,
+            sealer: TokenSealer::new(
+                aws_sdk_kms::Client::new(aws),
+                MailingConfig::from_source(source)?.kms_key_id,
+            ),
+            identity: IdentityIssuer::new(
+                aws_sdk_cognitoidentity::Client::new(aws),
+                IdentityConfig::from_source(source)?,
+            ),
+        })
+    }
+
     /// Runs `function` on `request`, as its Lambda would.
     pub async fn call(&self, function: Function, request: Request) -> Outcome {
         match function {

@@ -8,22 +8,20 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
 use lambdauth::pipeline::{LocalMappings, QueueSource, StreamSource};
-use lambdauth::provision::{ensure_identity_pool, ensure_kms_key, ensure_queues, ensure_sender};
+use lambdauth::provision::provision;
 use lambdauth_handlers::config::MailerConfig;
-use lambdauth_handlers::config::{CoreConfig, IdentityConfig, MailingConfig};
+use lambdauth_handlers::config::{CoreConfig, IdentityConfig};
 use lambdauth_handlers::identity::IdentityIssuer;
 use lambdauth_handlers::lambda::http_api_event;
-use lambdauth_handlers::mailer::Mailer;
+use lambdauth_handlers::mailer::{Mailer, ses_client};
 use lambdauth_handlers::sealer::TokenSealer;
 use lambdauth_handlers::service::Core;
-use lambdauth_handlers::store::{UserStore, ensure_table};
+use lambdauth_handlers::store::UserStore;
 use lambdauth_handlers::{Function, Functions};
 use serde_json::Value;
 
-use std::sync::Arc;
-
 use crate::TestContext;
-use crate::proxy::{FaultProxy, Seen, SentMail};
+use crate::proxy::{FaultProxy, SentMail};
 
 /// An item as the SDK returns it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -84,46 +82,31 @@ impl TestApp {
     pub async fn spawn_with(label: &str, overrides: &[(&str, &str)]) -> Self {
         let ctx = TestContext::new(label).await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&ctx.sdk);
-        let kms = aws_sdk_kms::Client::new(&ctx.sdk);
-        let cognito = aws_sdk_cognitoidentity::Client::new(&ctx.sdk);
-        let table = ctx.name("users");
-        ensure_table(&dynamodb, &table).await.expect("table");
-        let key_id = ensure_kms_key(&kms, &format!("alias/{}key", ctx.prefix))
+        let provisioned = provision(&ctx.sdk, ctx.resources())
             .await
-            .expect("key");
-        let pool = ensure_identity_pool(&cognito, &ctx.name("pool"), "login.mycompany.myapp")
-            .await
-            .expect("pool");
-        let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
-        let queues = ensure_queues(&sqs, &ctx.name("retry"), &ctx.name("dlq"))
-            .await
-            .expect("queues");
-        ensure_sender(&aws_sdk_sesv2::Client::new(&ctx.sdk), SENDER)
-            .await
-            .expect("sender");
-        let mut env: HashMap<String, String> = [
-            ("TABLE_NAME", table.as_str()),
-            ("KMS_KEY_ID", key_id.as_str()),
-            ("IDENTITY_POOL_ID", pool.as_str()),
-            ("ARGON2_MEMORY_KIB", "1024"),
-            ("ARGON2_TIME_COST", "1"),
-            ("RETRY_QUEUE_URL", queues.retry_url.as_str()),
-            ("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url.as_str()),
-            ("FROM_ADDRESS", SENDER),
-            ("VERIFICATION_PAGE", "http://127.0.0.1:3000/verify.html"),
-            ("RESET_PAGE", "http://127.0.0.1:3000/reset.html"),
-            ("RETRY_BASE_SECONDS", "1"),
-            ("MAIL_LEASE_SECONDS", "10"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+            .expect("provision");
+        let table = provisioned.resources.table.clone();
+        let mut env: HashMap<String, String> = provisioned
+            .environment()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .chain(
+                [
+                    ("ARGON2_MEMORY_KIB", "1024"),
+                    ("ARGON2_TIME_COST", "1"),
+                    ("RETRY_BASE_SECONDS", "1"),
+                    ("MAIL_LEASE_SECONDS", "10"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            )
+            .collect();
         for (name, value) in overrides {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
-        let functions = Self::functions(&ctx, &env, cognito);
-        let ses =
-            FaultProxy::start(crate::emulator().endpoint(), Arc::new(|_: &Seen<'_>| None)).await;
+        let functions = Functions::from_source(&ctx.sdk, &env).expect("functions");
+        let ses = FaultProxy::recording(crate::emulator().endpoint())
+            .await
+            .expect("SES proxy");
         Self {
             ctx,
             functions,
@@ -131,31 +114,6 @@ impl TestApp {
             env,
             dynamodb,
             ses,
-        }
-    }
-
-    fn functions(
-        ctx: &TestContext,
-        env: &HashMap<String, String>,
-        cognito: aws_sdk_cognitoidentity::Client,
-    ) -> Functions {
-        let core_config = CoreConfig::from_source(env).expect("core config");
-        let store = UserStore::new(
-            aws_sdk_dynamodb::Client::new(&ctx.sdk),
-            &core_config.table_name,
-        );
-        Functions {
-            core: Core::new(&core_config, store).expect("core"),
-            sealer: TokenSealer::new(
-                aws_sdk_kms::Client::new(&ctx.sdk),
-                MailingConfig::from_source(env)
-                    .expect("mailing config")
-                    .kms_key_id,
-            ),
-            identity: IdentityIssuer::new(
-                cognito,
-                IdentityConfig::from_source(env).expect("identity config"),
-            ),
         }
     }
 
@@ -214,16 +172,6 @@ impl TestApp {
         dynamodb_endpoint: Option<&str>,
     ) -> Mailer {
         let config = MailerConfig::from_source(&self.env).expect("mailer config");
-        let mut ses = aws_sdk_sesv2::config::Builder::from(&self.ctx.sdk)
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(1))
-                    .build(),
-            );
-        if let Some(endpoint) = ses_endpoint {
-            ses = ses.endpoint_url(endpoint);
-        }
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&self.ctx.sdk);
         if let Some(endpoint) = dynamodb_endpoint {
             dynamodb = dynamodb.endpoint_url(endpoint);
@@ -235,7 +183,7 @@ impl TestApp {
                 &config.table_name,
             ),
             TokenSealer::decrypt_only(aws_sdk_kms::Client::new(&self.ctx.sdk)),
-            aws_sdk_sesv2::Client::from_conf(ses.build()),
+            ses_client(&self.ctx.sdk, ses_endpoint, Duration::from_secs(1)),
             aws_sdk_sqs::Client::new(&self.ctx.sdk),
         )
         .expect("templates")

@@ -6,7 +6,7 @@
 //! each other's tables, queues or keys.
 
 pub mod app;
-pub mod proxy;
+pub use lambdauth::proxy;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,6 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use lambdauth::emulator::Emulator;
+use lambdauth::provision::{LOCAL_PAGES, Resources};
 
 /// The region every test uses.
 pub const REGION: &str = "us-east-1";
@@ -77,6 +78,21 @@ impl TestContext {
         Self {
             prefix: unique_prefix(label),
             sdk: sdk_config().await,
+        }
+    }
+
+    /// The names of a whole stack under this test's prefix, sending from [`app::SENDER`].
+    pub fn resources(&self) -> Resources {
+        Resources {
+            table: self.name("users"),
+            identity_pool: self.name("pool"),
+            developer_provider: "login.mycompany.myapp".to_owned(),
+            key_alias: format!("alias/{}key", self.prefix),
+            retry_queue: self.name("retry"),
+            dead_letter_queue: self.name("dlq"),
+            sender: app::SENDER.to_owned(),
+            verification_page: format!("{LOCAL_PAGES}/verify.html"),
+            reset_page: format!("{LOCAL_PAGES}/reset.html"),
         }
     }
 

@@ -1,9 +1,8 @@
 //! `LambdAuthMailer` (the outbox stream and the retry queue): wiring only.
 
-use aws_config::retry::RetryConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambdauth_handlers::config::MailerConfig;
-use lambdauth_handlers::mailer::Mailer;
+use lambdauth_handlers::mailer::{Mailer, SES_ATTEMPT_TIMEOUT, ses_client};
 use lambdauth_handlers::runtime;
 use lambdauth_handlers::sealer::TokenSealer;
 use lambdauth_handlers::store::UserStore;
@@ -16,12 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = runtime::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
     let sealer = TokenSealer::decrypt_only(aws_sdk_kms::Client::new(&aws));
-    // The retry queue is the retry mechanism: one SES attempt per job, never a retry loop that
-    // burns the function's time.
-    let ses_config = aws_sdk_sesv2::config::Builder::from(&aws)
-        .retry_config(RetryConfig::disabled())
-        .build();
-    let ses = aws_sdk_sesv2::Client::from_conf(ses_config);
+    let ses = ses_client(&aws, None, SES_ATTEMPT_TIMEOUT);
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let mailer = Mailer::new(config, store, sealer, ses, sqs)?;
     let mailer = &mailer;

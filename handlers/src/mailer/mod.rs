@@ -50,6 +50,32 @@ pub enum Delivery {
     DeadLettered,
 }
 
+/// How long one SES call may take before it counts as a transient failure (SES answers in
+/// well under a second; a hung connection must not eat the function's 30 s).
+pub const SES_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SES client the mailer sends with: one attempt per job, since the retry queue is the
+/// retry mechanism (never a retry loop that burns the function's time), each attempt bounded by
+/// `attempt_timeout`, reaching `endpoint` instead of the configured one when given (a recording
+/// or fault-injecting proxy).
+pub fn ses_client(
+    aws: &aws_config::SdkConfig,
+    endpoint: Option<&str>,
+    attempt_timeout: Duration,
+) -> aws_sdk_sesv2::Client {
+    let mut config = aws_sdk_sesv2::config::Builder::from(aws)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(attempt_timeout)
+                .build(),
+        );
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    aws_sdk_sesv2::Client::from_conf(config.build())
+}
+
 /// The mailer and its clients, built once per container.
 #[derive(Debug)]
 pub struct Mailer {

@@ -1,6 +1,7 @@
 //! A fault-injecting proxy between a client and the emulator: each request is either forwarded
-//! or answered with a fault chosen by a rule, so a test can make SES (or any service) throttle,
-//! fail, time out or refuse, and count what happened.
+//! or answered with a fault chosen by a rule, so a test or a load run can make SES (or any
+//! service) throttle, fail, time out or refuse, and count what happened. Every mail SES accepts
+//! through it is recorded, which is how `lambdauth dev` shows the mail it sent.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,8 +116,13 @@ impl FaultProxy {
     /// Starts a proxy to `upstream` applying `rule`.
     ///
     /// # Panics
-    /// When no local port can be bound.
+    /// When no local port can be bound (for tests; [`FaultProxy::bind`] returns the error).
     pub async fn start(upstream: &str, rule: Rule) -> Self {
+        Self::bind(upstream, rule).await.expect("bind a local port")
+    }
+
+    /// Starts a proxy to `upstream` applying `rule`, on a free local port.
+    pub async fn bind(upstream: &str, rule: Rule) -> std::io::Result<Self> {
         let counts = Arc::new(Counts::default());
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
@@ -125,23 +131,23 @@ impl FaultProxy {
             counts: Arc::clone(&counts),
         });
         let app = Router::new().fallback(handle).with_state(shared);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, counts }
+        Ok(Self { url, counts })
+    }
+
+    /// A proxy that forwards everything: a recorder of what SES accepts.
+    pub async fn recording(upstream: &str) -> std::io::Result<Self> {
+        Self::bind(upstream, Arc::new(|_: &Seen<'_>| None)).await
     }
 
     /// An endpoint that answers every request with HTTP `status` and the AWS error
     /// `error_type`, forwarding nothing.
     pub async fn failing(status: u16, error_type: &'static str) -> Self {
         let fault = Fault::Error { status, error_type };
-        Self::start(
-            crate::emulator().endpoint(),
-            Arc::new(move |_: &Seen<'_>| Some(fault)),
-        )
-        .await
+        // No request is ever forwarded, so there is no upstream.
+        Self::start("", Arc::new(move |_: &Seen<'_>| Some(fault))).await
     }
 
     /// The proxy's URL, for `AWS_ENDPOINT_URL_<SERVICE>`.
