@@ -69,6 +69,9 @@ enum Command {
         /// The folder of sample pages.
         #[arg(long, default_value_os_t = lambdauth::dev::default_www())]
         www: std::path::PathBuf,
+        /// Where to look for, or start, the emulator when `AWS_ENDPOINT_URL` is not set.
+        #[arg(long, default_value_t = DEFAULT_PORT)]
+        emulator_port: u16,
     },
 }
 
@@ -179,7 +182,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             action: MailAction::Status { email, table },
         } => runtime()?.block_on(run_mail_status(&email, &table)),
         Command::Provision => runtime()?.block_on(run_provision()),
-        Command::Dev { port, www } => runtime()?.block_on(run_dev(port, www)),
+        Command::Dev {
+            port,
+            www,
+            emulator_port,
+        } => runtime()?.block_on(run_dev(port, www, emulator_port)),
     }
 }
 
@@ -417,19 +424,21 @@ async fn emulator_aws(endpoint: &str) -> aws_config::SdkConfig {
     loader.load().await
 }
 
-async fn run_dev(port: u16, www: std::path::PathBuf) -> Result<ExitCode> {
+async fn run_dev(port: u16, www: std::path::PathBuf, emulator_port: u16) -> Result<ExitCode> {
     init_console_logs();
     let emulator = match std::env::var("AWS_ENDPOINT_URL") {
         Ok(endpoint) if !endpoint.trim().is_empty() => Emulator::existing(&endpoint),
-        _ if emulator::answers_on(DEFAULT_PORT) => {
-            tracing::info!("using the emulator already answering on port {DEFAULT_PORT}");
-            Emulator::existing(&format!("http://127.0.0.1:{DEFAULT_PORT}"))
+        _ if emulator::answers_on(emulator_port) => {
+            tracing::info!("using the emulator already answering on port {emulator_port}");
+            Emulator::existing(&format!("http://127.0.0.1:{emulator_port}"))
         }
         _ => {
-            tracing::info!("starting the bundled emulator on port {DEFAULT_PORT}");
+            tracing::info!("starting the bundled emulator on port {emulator_port}");
             // It stops by itself should this process die without cleaning up.
-            tokio::task::spawn_blocking(|| Emulator::start(DEFAULT_PORT, Some(std::process::id())))
-                .await??
+            tokio::task::spawn_blocking(move || {
+                Emulator::start(emulator_port, Some(std::process::id()))
+            })
+            .await??
         }
     };
     let served = serve_until_stopped(&emulator, port, www).await;

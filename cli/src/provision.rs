@@ -32,6 +32,8 @@ pub struct Resources {
     pub reset_page: String,
 }
 
+const TABLE_NAME: &str = "TABLE_NAME";
+
 /// The sample pages' address when `lambdauth dev` serves them on its default port.
 pub const LOCAL_PAGES: &str = "http://127.0.0.1:3000";
 
@@ -52,7 +54,7 @@ impl Resources {
         };
         let pages = pages.trim_end_matches('/');
         Self {
-            table: get("TABLE_NAME", DEFAULT_TABLE_NAME),
+            table: get(TABLE_NAME, DEFAULT_TABLE_NAME),
             identity_pool: get("IDENTITY_POOL_NAME", "LambdAuth"),
             developer_provider: get("DEVELOPER_PROVIDER_NAME", "login.mycompany.myapp"),
             key_alias: get("KMS_KEY_ALIAS", "alias/LambdAuth"),
@@ -62,6 +64,23 @@ impl Resources {
             verification_page: get("VERIFICATION_PAGE", &format!("{pages}/verify.html")),
             reset_page: get("RESET_PAGE", &format!("{pages}/reset.html")),
         }
+    }
+}
+
+impl Resources {
+    /// The variables that name these resources, as [`Resources::from_source`] reads them.
+    pub fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (TABLE_NAME, self.table.clone()),
+            ("IDENTITY_POOL_NAME", self.identity_pool.clone()),
+            ("DEVELOPER_PROVIDER_NAME", self.developer_provider.clone()),
+            ("KMS_KEY_ALIAS", self.key_alias.clone()),
+            ("RETRY_QUEUE_NAME", self.retry_queue.clone()),
+            ("DEAD_LETTER_QUEUE_NAME", self.dead_letter_queue.clone()),
+            ("FROM_ADDRESS", self.sender.clone()),
+            ("VERIFICATION_PAGE", self.verification_page.clone()),
+            ("RESET_PAGE", self.reset_page.clone()),
+        ]
     }
 }
 
@@ -302,4 +321,46 @@ pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String
         .attributes
         .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_originals_and_the_pages_follow_the_server() {
+        let resources =
+            Resources::from_source_with_pages(&HashMap::new(), "http://127.0.0.1:4000/");
+        assert_eq!(resources.table, "LambdAuthUsers");
+        assert_eq!(resources.identity_pool, "LambdAuth");
+        assert_eq!(resources.developer_provider, "login.mycompany.myapp");
+        assert_eq!(
+            resources.verification_page,
+            "http://127.0.0.1:4000/verify.html"
+        );
+        assert_eq!(resources.reset_page, "http://127.0.0.1:4000/reset.html");
+    }
+
+    #[test]
+    fn the_variables_read_back_as_the_same_resources() {
+        let resources = Resources {
+            table: "t".to_owned(),
+            identity_pool: "p".to_owned(),
+            developer_provider: "login.example".to_owned(),
+            key_alias: "alias/k".to_owned(),
+            retry_queue: "r".to_owned(),
+            dead_letter_queue: "d".to_owned(),
+            sender: "s@example.com".to_owned(),
+            verification_page: "https://example.com/v".to_owned(),
+            reset_page: "https://example.com/r".to_owned(),
+        };
+        let variables: HashMap<String, String> = resources
+            .variables()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        assert_eq!(Resources::from_source(&variables), resources);
+    }
 }

@@ -1,5 +1,6 @@
 //! Black-box tests against the local AWS emulator, in one binary so that they share one emulator.
 
+mod browser;
 mod concurrency;
 mod emulator;
 mod existence;
