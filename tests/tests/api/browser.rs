@@ -1,5 +1,5 @@
 //! The sample pages in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over
-//! WebDriver), served by the local runtime with the links taken from the mail it sent: the whole
+//! `WebDriver`), served by the local runtime with the links taken from the mail it sent: the whole
 //! journey a person makes, and the policy message a too-short password gets.
 
 use std::collections::HashMap;
@@ -126,16 +126,15 @@ async fn mail_with(server: &DevServer, to: &str, parameter: &str) -> SentMail {
             return mail;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < Duration::from_mins(1),
             "no mail with `{parameter}` reached {to}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-#[tokio::test]
-async fn the_journey_through_the_sample_pages() {
-    let ctx = TestContext::new("browser").await;
+/// The local runtime over this test's own resources, on a free port.
+async fn local_runtime(ctx: &TestContext) -> DevServer {
     let mut environment: HashMap<String, String> = ctx
         .resources()
         .variables()
@@ -147,7 +146,7 @@ async fn the_journey_through_the_sample_pages() {
     environment.remove("RESET_PAGE");
     environment.insert("ARGON2_MEMORY_KIB".to_owned(), "1024".to_owned());
     environment.insert("ARGON2_TIME_COST".to_owned(), "1".to_owned());
-    let server = DevServer::start(
+    DevServer::start(
         &ctx.sdk,
         DevOptions {
             listen: "127.0.0.1:0".parse().expect("address"),
@@ -157,7 +156,24 @@ async fn the_journey_through_the_sample_pages() {
         },
     )
     .await
-    .expect("the local runtime");
+    .expect("the local runtime")
+}
+
+/// The identity id the login page shows.
+async fn identity_shown(browser: &Client) -> String {
+    browser
+        .find(Locator::Id("identity-id"))
+        .await
+        .expect("identity id")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test]
+async fn the_journey_through_the_sample_pages() {
+    let ctx = TestContext::new("browser").await;
+    let server = local_runtime(&ctx).await;
     let site = server.url().to_owned();
     let driver = Driver::start();
     let browser = driver.browser().await;
@@ -201,13 +217,7 @@ async fn the_journey_through_the_sample_pages() {
     )
     .await;
     assert_eq!(state, "ok", "{words}");
-    let identity = browser
-        .find(Locator::Id("identity-id"))
-        .await
-        .expect("identity id")
-        .text()
-        .await
-        .expect("text");
+    let identity = identity_shown(&browser).await;
     assert!(identity.contains(':'), "an identity id: {identity}");
 
     open(&browser, &format!("{site}/changePassword.html")).await;
@@ -237,14 +247,7 @@ async fn the_journey_through_the_sample_pages() {
     assert_eq!(state, "error", "{words}");
     let (state, words) = submit(&browser, &[("email", &email), ("password", THIRD)]).await;
     assert_eq!(state, "ok", "{words}");
-    let identity_again = browser
-        .find(Locator::Id("identity-id"))
-        .await
-        .expect("identity id")
-        .text()
-        .await
-        .expect("text");
-    assert!(!identity_again.is_empty());
+    assert!(!identity_shown(&browser).await.is_empty());
 
     browser.close().await.expect("close the browser");
     server.stop().await;
