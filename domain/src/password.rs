@@ -23,7 +23,10 @@ const MIN_LOCAL_PART_TO_BLOCK: usize = 3;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum PasswordRejected {
     /// Fewer code points than the policy's minimum (an empty password included).
-    #[error("the password must be at least {min} characters long")]
+    #[error(
+        "the password must be at least {min} character{} long",
+        if *min == 1 { "" } else { "s" }
+    )]
     TooShort {
         /// The policy's minimum, in code points.
         min: usize,
@@ -196,6 +199,20 @@ mod tests {
 
     fn new(raw: &str) -> Result<NewPassword, PasswordRejected> {
         NewPassword::new(raw, &email(), &PasswordPolicy::default())
+    }
+
+    #[test]
+    fn an_empty_attempt_is_too_short_in_good_grammar() {
+        let refused = PasswordAttempt::new("").unwrap_err();
+        assert_eq!(refused.code(), "PasswordTooShort");
+        assert_eq!(
+            refused.to_string(),
+            "the password must be at least 1 character long"
+        );
+        assert_eq!(
+            new("short").unwrap_err().to_string(),
+            "the password must be at least 15 characters long"
+        );
     }
 
     #[test]
