@@ -101,7 +101,11 @@ impl DevServer {
         let region = aws
             .region()
             .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-        let upstream = aws.endpoint_url().unwrap_or("https://email.amazonaws.com");
+        // Mail goes through a local proxy to the emulator's SES; the proxy speaks plain HTTP and
+        // does not re-sign requests, which only an emulator accepts.
+        let upstream = aws
+            .endpoint_url()
+            .context("the local runtime needs an emulator's endpoint (AWS_ENDPOINT_URL)")?;
         let ses = FaultProxy::bind(
             upstream,
             options
