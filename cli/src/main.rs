@@ -433,7 +433,10 @@ async fn run_dev(port: u16, www: std::path::PathBuf, emulator_port: u16) -> Resu
             Emulator::existing(&format!("http://127.0.0.1:{emulator_port}"))
         }
         _ => {
-            tracing::info!("starting the bundled emulator on port {emulator_port}");
+            tracing::info!(
+                "starting the bundled emulator on port {emulator_port} \
+                 (the first start installs it into localstack/.venv: about a minute)"
+            );
             // It stops by itself should this process die without cleaning up.
             tokio::task::spawn_blocking(move || {
                 Emulator::start(emulator_port, Some(std::process::id()))
