@@ -184,6 +184,8 @@ pub struct ImportSummary {
     pub not_attempted: usize,
     /// Things the operator should know (a partial scan file, a dry run without a table…).
     pub warnings: Vec<String>,
+    /// How long reading the source took (part of [`ImportSummary::elapsed`]).
+    pub reading: Duration,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -268,9 +270,10 @@ impl fmt::Display for ImportSummary {
         }
         write!(
             f,
-            "took {:.1} s ({:.0} users/s)",
+            "took {:.1} s ({:.0} users/s; reading the source took {:.1} s)",
             self.elapsed.as_secs_f64(),
-            self.users_per_second()
+            self.users_per_second(),
+            self.reading.as_secs_f64()
         )
     }
 }
@@ -307,18 +310,14 @@ pub async fn import_legacy(
 
     let progress = Progress::start(options.progress);
     progress.reading(&options.source);
-    let batches = match &options.source {
-        LegacySource::ScanFile(path) => {
-            let (rows, warnings) = read_scan_file(path)?;
-            progress.read(rows.len());
-            summary.warnings.extend(warnings);
-            vec![rows]
-        }
-        LegacySource::Table { name, segments } => {
-            scan_table(client, name, *segments, &progress, &options.stop).await?
+    let batches = match read_source(client, options, &progress, &mut summary).await {
+        Ok(batches) => batches,
+        Err(error) => {
+            progress.finish();
+            return Err(error);
         }
     };
-
+    summary.reading = started.elapsed();
     let mut planner = MigrationPlanner::new(SystemClock.now(), options.settings);
     for row in batches.iter().flatten() {
         summary.rows_read += 1;
@@ -370,6 +369,26 @@ pub async fn import_legacy(
     progress.finish();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The legacy rows, in batches in a fixed order (one for a scan file, one per scan segment).
+async fn read_source(
+    client: &Client,
+    options: &ImportOptions,
+    progress: &Progress,
+    summary: &mut ImportSummary,
+) -> Result<Vec<Vec<LegacyRow>>, ImportError> {
+    match &options.source {
+        LegacySource::ScanFile(path) => {
+            let (rows, warnings) = read_scan_file(path)?;
+            progress.read(rows.len());
+            summary.warnings.extend(warnings);
+            Ok(vec![rows])
+        }
+        LegacySource::Table { name, segments } => {
+            scan_table(client, name, *segments, progress, &options.stop).await
+        }
+    }
 }
 
 /// Writes one user on the condition that its address has no user yet, or in a dry run

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use lambdauth::import::{ImportOptions, ImportSummary, LegacySource, import_legacy};
+use lambdauth::import::{ImportError, ImportOptions, ImportSummary, LegacySource, import_legacy};
 use lambdauth_domain::usecases::login::{self, LoginAnswer};
 use lambdauth_domain::{Email, PasswordAttempt};
 use lambdauth_handlers::Function;
@@ -469,4 +469,43 @@ async fn the_lambdauth_binary_reports_a_dry_run_then_imports_then_finds_everyone
     let again = run(&[]).await;
     assert!(again.contains("imported:         0"), "{again}");
     assert!(again.contains("already present:  6"), "{again}");
+}
+
+#[tokio::test]
+async fn an_import_into_a_missing_table_is_refused_but_its_dry_run_still_reports() {
+    let app = TestApp::spawn("legacy-no-table").await;
+    let settings = CoreConfig::from_source(&app.env).expect("config").settings;
+    let mut options = ImportOptions::new(
+        LegacySource::ScanFile(scan_file()),
+        app.ctx.name("absent"),
+        settings,
+    );
+    let refused = import_legacy(&app.dynamodb, &options).await.unwrap_err();
+    assert!(
+        matches!(refused, ImportError::TargetTableMissing(ref table) if *table == options.target_table),
+        "{refused}"
+    );
+    options.dry_run = true;
+    let summary = import_legacy(&app.dynamodb, &options).await.unwrap();
+    assert_eq!(summary.imported, passwords().len(), "{summary}");
+    assert_eq!(summary.warnings.len(), 1, "{summary}");
+}
+
+#[tokio::test]
+async fn a_scan_file_that_is_not_a_scan_is_a_clear_error() {
+    let app = TestApp::spawn("legacy-bad-file").await;
+    let settings = CoreConfig::from_source(&app.env).expect("config").settings;
+    let path = std::env::temp_dir().join(format!("{}scan.json", app.ctx.prefix));
+    std::fs::write(&path, r#"{"Count": 0}"#).unwrap();
+    let options = ImportOptions::new(LegacySource::ScanFile(path.clone()), &app.table, settings);
+    let error = import_legacy(&app.dynamodb, &options).await.unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        matches!(error, ImportError::MalformedScanFile { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("no `Items` array"), "{error}");
+    let missing = ImportOptions::new(LegacySource::ScanFile(path), &app.table, settings);
+    let error = import_legacy(&app.dynamodb, &missing).await.unwrap_err();
+    assert!(matches!(error, ImportError::ReadScanFile { .. }), "{error}");
 }
