@@ -4,6 +4,7 @@
 //! importing again changes nothing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lambdauth::import::{ImportError, ImportOptions, ImportSummary, LegacySource, import_legacy};
 use lambdauth_domain::usecases::login::{self, LoginAnswer};
@@ -16,6 +17,7 @@ use lambdauth_tests::legacy::{
     create_legacy_table, lambdauth_binary, passwords, put_items, scan_file, scan_items, sdk_item,
     sorted_scan,
 };
+use lambdauth_tests::proxy::{Fault, FaultProxy, Rule};
 use serde_json::{Value, json};
 
 /// A password that passes today's policy, for resets and changes.
@@ -508,4 +510,76 @@ async fn a_scan_file_that_is_not_a_scan_is_a_clear_error() {
     let missing = ImportOptions::new(LegacySource::ScanFile(path), &app.table, settings);
     let error = import_legacy(&app.dynamodb, &missing).await.unwrap_err();
     assert!(matches!(error, ImportError::ReadScanFile { .. }), "{error}");
+}
+
+/// A DynamoDB client for `app` that reaches the emulator through `proxy` and does not retry by
+/// itself, so every throttle the proxy answers reaches the import's own back-off.
+fn client_through(app: &TestApp, proxy: &FaultProxy) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&app.ctx.sdk)
+            .endpoint_url(proxy.url())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+#[tokio::test]
+async fn throttled_writes_are_retried_and_a_user_still_throttled_is_finished_by_a_second_run() {
+    let app = TestApp::spawn("legacy-throttle").await;
+    let settings = CoreConfig::from_source(&app.env).expect("config").settings;
+    let mut options = ImportOptions::new(LegacySource::ScanFile(scan_file()), &app.table, settings);
+    options.concurrency = 2;
+
+    // The first eight conditional writes are throttled: fewer than the attempts a user gets.
+    let throttled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&throttled);
+    let rule: Rule = Arc::new(move |seen| {
+        (seen.body.contains("attribute_not_exists")
+            && counter
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n < 8).then_some(n + 1)
+                })
+                .is_ok())
+        .then_some(Fault::DynamoDbThrottle)
+    });
+    let proxy = FaultProxy::start(lambdauth_tests::emulator().endpoint(), rule).await;
+    let summary = import_legacy(&client_through(&app, &proxy), &options)
+        .await
+        .unwrap();
+    assert_eq!(throttled.load(Ordering::SeqCst), 8);
+    assert_complete_import(&summary, passwords().len());
+
+    // One user throttled on every attempt is reported, and running again finishes the job.
+    let app = TestApp::spawn("legacy-throttle-again").await;
+    options.target_table.clone_from(&app.table);
+    let rule: Rule = Arc::new(|seen| {
+        (seen.body.contains("attribute_not_exists") && seen.body.contains("carol@example.net"))
+            .then_some(Fault::DynamoDbThrottle)
+    });
+    let proxy = FaultProxy::start(lambdauth_tests::emulator().endpoint(), rule).await;
+    let first = import_legacy(&client_through(&app, &proxy), &options)
+        .await
+        .unwrap();
+    assert_eq!(first.imported, passwords().len() - 1, "{first}");
+    assert_eq!(
+        first
+            .failed
+            .iter()
+            .map(|(email, _)| email.as_str())
+            .collect::<Vec<_>>(),
+        vec!["carol@example.net"],
+        "{first}"
+    );
+    assert!(!first.is_complete());
+    assert!(
+        first.to_string().contains("run the same command again"),
+        "{first}"
+    );
+    let second = import_legacy(&app.dynamodb, &options).await.unwrap();
+    assert_eq!(
+        (second.imported, second.already_present),
+        (1, passwords().len() - 1),
+        "{second}"
+    );
+    assert!(second.is_complete(), "{second}");
 }
