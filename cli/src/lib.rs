@@ -3,6 +3,7 @@
 
 pub mod dev;
 pub mod emulator;
+pub mod import;
 pub mod operations;
 pub mod pipeline;
 pub mod provision;

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod email;
 pub mod error;
 pub mod hashing;
+pub mod legacy;
 pub mod locale;
 pub mod lockout;
 pub mod mail;

@@ -1,11 +1,16 @@
 //! Every user of the scanned LambdAuth table in `shared/fixtures` verifies with its password and
-//! fails with any other, through the stored PHC form a user item holds.
+//! fails with any other, through the stored PHC form a user item holds; the whole scan migrates,
+//! and the links it had mailed redeem.
 
 use std::path::PathBuf;
 
+use lambdauth_domain::legacy::{LegacyRow, LegacyValue, MigrationPlanner};
 use lambdauth_domain::random::OsRandomness;
+use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password};
+use lambdauth_domain::usecases::verify::{VerifyAnswer, verify};
 use lambdauth_domain::{
-    Email, HashingParams, PasswordAttempt, PasswordCheck, PasswordHasher, StoredPassword, Token,
+    Email, HashingParams, PasswordAttempt, PasswordCheck, PasswordHasher, Settings, StoredPassword,
+    Timestamp, Token,
 };
 use serde_json::Value;
 
@@ -143,4 +148,74 @@ fn pending_legacy_tokens_are_accepted_as_tokens() {
         }
     }
     assert!(seen >= 3);
+}
+
+/// The scan's items as legacy rows, as the import's adapter would read them.
+fn legacy_rows() -> Vec<LegacyRow> {
+    let scan = read_json("scan.json");
+    scan["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .map(|(name, value)| {
+                    let value = match (value.get("S"), value.get("BOOL")) {
+                        (Some(text), _) => LegacyValue::Text(text.as_str().unwrap().to_owned()),
+                        (_, Some(flag)) => LegacyValue::Bool(flag.as_bool().unwrap()),
+                        _ => LegacyValue::Other("?".to_owned()),
+                    };
+                    (name.clone(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_whole_scan_migrates_and_its_mailed_links_redeem_through_the_use_cases() {
+    let now = Timestamp::from_millis(1_700_000_000_000);
+    let settings = Settings::default();
+    let mut planner = MigrationPlanner::new(now, settings);
+    let rows = legacy_rows();
+    for row in &rows {
+        planner.add(row);
+    }
+    let plan = planner.finish();
+    assert_eq!(plan.skipped, vec![]);
+    assert_eq!(plan.users.len(), rows.len());
+    let text = |row: &LegacyRow, name: &str| match row.get(name) {
+        Some(LegacyValue::Text(text)) => Some(text.clone()),
+        _ => None,
+    };
+    let mut redeemed = 0;
+    for (row, migrated) in rows.iter().zip(&plan.users) {
+        let user = &migrated.user;
+        assert_eq!(Some(&migrated.legacy_email), text(row, "email").as_ref());
+        assert_eq!(user.developer_user_id.as_str(), migrated.legacy_email);
+        assert!(user.password.is_legacy());
+        if let Some(verify_token) = text(row, "verifyToken") {
+            let token = Token::parse(&verify_token).unwrap();
+            let decision = verify(Some(user), &token, now, &settings);
+            assert_eq!(decision.answer, VerifyAnswer::Verified, "{}", user.email);
+            redeemed += 1;
+        }
+        if let Some(lost_token) = text(row, "lostToken") {
+            let token = Token::parse(&lost_token).unwrap();
+            let decision = reset_password(
+                Some(user),
+                &token,
+                user.password.clone(),
+                now,
+                &settings,
+                &mut OsRandomness,
+            )
+            .unwrap();
+            assert_eq!(decision.answer, ResetAnswer::Changed, "{}", user.email);
+            redeemed += 1;
+        }
+    }
+    assert_eq!(redeemed, 4);
 }

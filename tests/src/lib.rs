@@ -6,6 +6,7 @@
 //! each other's tables, queues or keys.
 
 pub mod app;
+pub mod legacy;
 pub use lambdauth::proxy;
 
 use std::sync::OnceLock;

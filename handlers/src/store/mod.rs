@@ -80,6 +80,21 @@ impl UserStore {
         }
     }
 
+    /// Whether `email` has a user item, read consistently without fetching the item whole.
+    pub async fn user_exists(&self, email: &Email) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::user_key(email)))
+            .projection_expression(schema::PARTITION_KEY)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", &e))?;
+        Ok(output.item.is_some())
+    }
+
     /// The login throttle of an address with no account, and the version to condition its next
     /// write on (`None` when there is no throttle item yet).
     pub async fn load_throttle(

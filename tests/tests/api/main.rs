@@ -7,6 +7,7 @@ mod existence;
 mod faults;
 mod input;
 mod journey;
+mod legacy;
 mod mail;
 mod mail_faults;
 mod openapi;
