@@ -9,3 +9,4 @@ mod journey;
 mod mail;
 mod mail_faults;
 mod openapi;
+mod template;
