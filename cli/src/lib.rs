@@ -1,6 +1,7 @@
 //! The `lambdauth` command line's library: what the commands do, kept apart from argument
 //! parsing so that the integration tests can drive the same code.
 
+pub mod doctor;
 pub mod emulator;
 pub mod operations;
 pub mod pipeline;

@@ -50,6 +50,9 @@ enum Command {
         #[command(subcommand)]
         action: MailAction,
     },
+    /// Check that the stack is present and wired as the functions need it (SES, table, stream,
+    /// TTL, queues, key, identity pool); exit 1 when something is wrong.
+    Doctor(lambdauth::doctor::DoctorSettings),
 }
 
 #[derive(clap::Args)]
@@ -158,6 +161,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mail {
             action: MailAction::Status { email, table },
         } => runtime()?.block_on(run_mail_status(&email, &table)),
+        Command::Doctor(settings) => runtime()?.block_on(run_doctor(&settings)),
     }
 }
 
@@ -355,4 +359,21 @@ async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
     }
     println!("{} mail(s) to {}", mails.len(), email.masked());
     Ok(ExitCode::SUCCESS)
+}
+
+async fn run_doctor(settings: &lambdauth::doctor::DoctorSettings) -> Result<ExitCode> {
+    use lambdauth::doctor::{Clients, diagnose};
+    let aws = aws().await;
+    println!(
+        "lambdauth doctor: region {}, endpoint {}\n",
+        aws.region().map_or("not set", |region| region.as_ref()),
+        aws.endpoint_url().unwrap_or("AWS")
+    );
+    let report = diagnose(&Clients::new(&aws), settings).await;
+    print!("{report}");
+    Ok(if report.is_healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -1,6 +1,7 @@
 //! Black-box tests against the local AWS emulator, in one binary so that they share one emulator.
 
 mod concurrency;
+mod doctor;
 mod emulator;
 mod existence;
 mod faults;
