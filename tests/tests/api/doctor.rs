@@ -246,9 +246,13 @@ async fn a_disabled_key_is_a_problem_and_parked_mail_a_warning() {
     );
 }
 
+/// The longest the build of the binary may take (it waits for the target directory's lock
+/// while another build holds it).
+const BUILD_LIMIT: std::time::Duration = std::time::Duration::from_mins(15);
+
 /// The `lambdauth` binary, built for this run.
 fn lambdauth_binary() -> PathBuf {
-    let output = Command::new(env!("CARGO"))
+    let mut build = Command::new(env!("CARGO"))
         .args([
             "build",
             "--quiet",
@@ -258,14 +262,32 @@ fn lambdauth_binary() -> PathBuf {
             "lambdauth",
             "--message-format=json",
         ])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("cargo build");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
+    let stdout = build.stdout.take().expect("piped");
+    let messages = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = build.try_wait().expect("cargo build runs") {
+            break status;
+        }
+        if started.elapsed() > BUILD_LIMIT {
+            build.kill().expect("stop cargo build");
+            panic!("cargo build of lambdauth took over {BUILD_LIMIT:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let errors = build
+        .stderr
+        .take()
+        .map(|stderr| std::io::read_to_string(stderr).unwrap_or_default())
+        .unwrap_or_default();
+    assert!(status.success(), "{errors}");
+    messages
+        .join()
+        .expect("read cargo's output")
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find_map(|message| {
