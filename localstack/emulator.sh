@@ -48,7 +48,7 @@ install() {
   # Several test binaries may ask at once: one installs, the others wait for it.
   exec 9>"$run_dir/install.lock"
   flock 9
-  if [ -x "$venv/bin/moto_server" ]; then
+  if [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/cfn-lint" ]; then
     return 0
   fi
   command -v python3 >/dev/null || die "python3 is needed for the emulator"

@@ -2,6 +2,7 @@
 //! parsing so that the integration tests can drive the same code.
 
 pub mod dev;
+pub mod doctor;
 pub mod emulator;
 pub mod import;
 pub mod operations;

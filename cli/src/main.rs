@@ -76,6 +76,9 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_PORT)]
         emulator_port: u16,
     },
+    /// Check that the stack is present and wired as the functions need it (SES, table, stream,
+    /// TTL, queues, key, identity pool); exit 1 when something is wrong.
+    Doctor(lambdauth::doctor::DoctorSettings),
     /// Import the users of a LambdAuth table: passwords, verified flags and pending links carry
     /// over, and running it again changes nothing.
     ImportLegacy(ImportArgs),
@@ -227,6 +230,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .enable_all()
             .build()?
             .block_on(run_import(args)),
+        Command::Doctor(settings) => runtime()?.block_on(run_doctor(&settings)),
     }
 }
 
@@ -588,4 +592,21 @@ fn init_console_logs() {
         .with_env_filter(filter)
         .with_target(false)
         .try_init();
+}
+
+async fn run_doctor(settings: &lambdauth::doctor::DoctorSettings) -> Result<ExitCode> {
+    use lambdauth::doctor::{Clients, diagnose};
+    let aws = aws().await;
+    println!(
+        "lambdauth doctor: region {}, endpoint {}\n",
+        aws.region().map_or("not set", |region| region.as_ref()),
+        aws.endpoint_url().unwrap_or("AWS")
+    );
+    let report = diagnose(&Clients::new(&aws), settings).await;
+    print!("{report}");
+    Ok(if report.is_healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -4,6 +4,7 @@
 //! Endpoints and credentials are not here: the AWS SDK reads its own standard variables
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, …) unchanged.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -37,18 +38,21 @@ impl Source for ProcessEnv {
     }
 }
 
-impl<S: std::hash::BuildHasher> Source for std::collections::HashMap<String, String, S> {
+impl<S: std::hash::BuildHasher> Source for HashMap<String, String, S> {
     fn get(&self, name: &str) -> Option<String> {
-        std::collections::HashMap::get(self, name).cloned()
+        HashMap::get(self, name).cloned()
     }
 }
+
+/// The problem of a required variable that is not set.
+const MISSING: &str = "is not set";
 
 fn required(source: &impl Source, variable: &'static str) -> Result<String, ConfigError> {
     match source.get(variable) {
         Some(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
         _ => Err(ConfigError {
             variable,
-            problem: "is not set".to_owned(),
+            problem: MISSING.to_owned(),
         }),
     }
 }
@@ -305,10 +309,138 @@ function_config!(
     ResetPasswordConfig {}
 );
 
+/// A [`Source`] that remembers every name it is asked for, answering from `inner`: loading a
+/// configuration through it lists the variables that configuration reads, straight from the code
+/// (the template checks use it, so the list cannot drift from what the functions read).
+#[derive(Debug, Default)]
+pub struct RecordingSource<S> {
+    inner: S,
+    asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+impl<S: Source> RecordingSource<S> {
+    /// Records the names asked of `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            asked: std::cell::RefCell::default(),
+        }
+    }
+
+    /// Every name asked for so far.
+    pub fn asked(&self) -> std::collections::BTreeSet<String> {
+        self.asked.borrow().clone()
+    }
+}
+
+impl<S: Source> Source for RecordingSource<S> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.asked.borrow_mut().insert(name.to_owned());
+        self.inner.get(name)
+    }
+}
+
+/// Every variable `load` reads. A required variable that is missing stops a load early, so each
+/// one the load names as missing gets a stand-in value and the load runs again, until it reads
+/// everything it would read in a function.
+///
+/// Fails when the load fails for another reason than a missing variable (a default that does not
+/// parse, say) or does not settle.
+pub fn variables_read<C>(
+    load: impl Fn(&RecordingSource<HashMap<String, String>>) -> Result<C, ConfigError>,
+) -> Result<std::collections::BTreeSet<String>, ConfigError> {
+    let mut stand_ins = HashMap::new();
+    loop {
+        let recorder = RecordingSource::new(stand_ins.clone());
+        match load(&recorder) {
+            Ok(_) => return Ok(recorder.asked()),
+            Err(error) if error.problem == MISSING && !stand_ins.contains_key(error.variable) => {
+                stand_ins.insert(error.variable.to_owned(), "stand-in".to_owned());
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The configuration of each of the seven Lambda binaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryConfig {
+    /// [`CreateUserConfig`].
+    CreateUser,
+    /// [`VerifyUserConfig`].
+    VerifyUser,
+    /// [`LoginConfig`].
+    Login,
+    /// [`ChangePasswordConfig`].
+    ChangePassword,
+    /// [`LostPasswordConfig`].
+    LostPassword,
+    /// [`ResetPasswordConfig`].
+    ResetPassword,
+    /// [`MailerConfig`].
+    Mailer,
+}
+
+/// The last segment of a type's path: `CreateUserConfig` for `…::config::CreateUserConfig`.
+fn short_type_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+impl BinaryConfig {
+    /// All seven.
+    pub const ALL: [Self; 7] = [
+        Self::CreateUser,
+        Self::VerifyUser,
+        Self::Login,
+        Self::ChangePassword,
+        Self::LostPassword,
+        Self::ResetPassword,
+        Self::Mailer,
+    ];
+
+    /// The name of the configuration type, as a binary's `main` spells it
+    /// (`CreateUserConfig`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::CreateUser => short_type_name::<CreateUserConfig>(),
+            Self::VerifyUser => short_type_name::<VerifyUserConfig>(),
+            Self::Login => short_type_name::<LoginConfig>(),
+            Self::ChangePassword => short_type_name::<ChangePasswordConfig>(),
+            Self::LostPassword => short_type_name::<LostPasswordConfig>(),
+            Self::ResetPassword => short_type_name::<ResetPasswordConfig>(),
+            Self::Mailer => short_type_name::<MailerConfig>(),
+        }
+    }
+
+    /// The configuration whose type is named `name`.
+    pub fn for_type_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|config| config.type_name() == name)
+    }
+
+    /// Loads this configuration from `source`, keeping only whether it loads.
+    pub fn check(self, source: &impl Source) -> Result<(), ConfigError> {
+        match self {
+            Self::CreateUser => CreateUserConfig::from_source(source).map(drop),
+            Self::VerifyUser => VerifyUserConfig::from_source(source).map(drop),
+            Self::Login => LoginConfig::from_source(source).map(drop),
+            Self::ChangePassword => ChangePasswordConfig::from_source(source).map(drop),
+            Self::LostPassword => LostPasswordConfig::from_source(source).map(drop),
+            Self::ResetPassword => ResetPasswordConfig::from_source(source).map(drop),
+            Self::Mailer => MailerConfig::from_source(source).map(drop),
+        }
+    }
+
+    /// Every environment variable this configuration reads, found by loading it.
+    pub fn variables(self) -> Result<std::collections::BTreeSet<String>, ConfigError> {
+        variables_read(|source| self.check(source))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -373,5 +505,42 @@ mod tests {
             config.identity.developer_provider_name,
             "login.mycompany.myapp"
         );
+    }
+    #[test]
+    fn the_variables_a_configuration_reads_are_recorded() {
+        let login = BinaryConfig::Login.variables().unwrap();
+        for name in [
+            "TABLE_NAME",
+            "PASSWORD_MIN_LENGTH",
+            "ARGON2_MEMORY_KIB",
+            "IDENTITY_POOL_ID",
+            "DEVELOPER_PROVIDER_NAME",
+            "TOKEN_DURATION_SECONDS",
+        ] {
+            assert!(login.contains(name), "{name} missing from {login:?}");
+        }
+        assert!(!login.contains("KMS_KEY_ID"));
+        let mailer = BinaryConfig::Mailer.variables().unwrap();
+        assert!(mailer.contains("SES_CONFIGURATION_SET"));
+        assert!(mailer.contains("RESET_PAGE"));
+        assert!(!mailer.contains("PASSWORD_MIN_LENGTH"));
+        assert!(
+            BinaryConfig::CreateUser
+                .variables()
+                .unwrap()
+                .contains("KMS_KEY_ID")
+        );
+    }
+
+    #[test]
+    fn configurations_are_found_by_their_type_name() {
+        assert_eq!(BinaryConfig::Mailer.type_name(), "MailerConfig");
+        for config in BinaryConfig::ALL {
+            assert_eq!(
+                BinaryConfig::for_type_name(config.type_name()),
+                Some(config)
+            );
+        }
+        assert_eq!(BinaryConfig::for_type_name("NoConfig"), None);
     }
 }

@@ -2,6 +2,7 @@
 
 mod browser;
 mod concurrency;
+mod doctor;
 mod emulator;
 mod existence;
 mod faults;
@@ -11,3 +12,4 @@ mod legacy;
 mod mail;
 mod mail_faults;
 mod openapi;
+mod template;
