@@ -48,6 +48,13 @@ install() {
   # Several test binaries may ask at once: one installs, the others wait for it.
   exec 9>"$run_dir/install.lock"
   flock 9
+  install_venv
+  # Let go of the lock at once: an emulator started next would otherwise inherit the descriptor
+  # and hold the lock for its whole life, and every later install would wait on it.
+  exec 9>&-
+}
+
+install_venv() {
   if [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/cfn-lint" ]; then
     return 0
   fi
