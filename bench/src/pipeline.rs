@@ -5,8 +5,8 @@
 //!
 //! The mailer gives each SES attempt [`SES_ATTEMPT_TIMEOUT`] (5 s), so an injected timeout holds
 //! the request [`TIMEOUT_HOLD`], longer than that. The run sets `RETRY_BASE_SECONDS=1` (30 in
-//! production) so that a retried mail waits one second, not thirty, before its next attempt, and
-//! `MAIL_LEASE_SECONDS=10` (60) so that a claim lost to a timeout lapses sooner.
+//! production) so that a retried mail waits about one second, not thirty, before its next
+//! attempt.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,8 +28,7 @@ use crate::coldstart::{PASSWORD, PRODUCTION_ARGON2};
 pub const TIMEOUT_HOLD: Duration = SES_ATTEMPT_TIMEOUT.saturating_add(Duration::from_secs(1));
 
 /// The environment of the run on top of the stack's names.
-pub const RUN_ENVIRONMENT: [(&str, &str); 2] =
-    [("RETRY_BASE_SECONDS", "1"), ("MAIL_LEASE_SECONDS", "10")];
+pub const RUN_ENVIRONMENT: [(&str, &str); 1] = [("RETRY_BASE_SECONDS", "1")];
 
 /// The longest the run waits for every mail before it gives up.
 const MAIL_DEADLINE: Duration = Duration::from_hours(1);

@@ -327,8 +327,7 @@ fn pipeline_section(doc: &mut String, settings: &Settings, m: &Measurements) {
          verification mail to every address. The faulty run fails SES `SendEmail` requests in a \
          fixed cycle: of every {FAULT_CYCLE_LENGTH}, two are throttled (429), two answer 503 and \
          one is held {} (past the mailer's 5 s attempt timeout), 20 % in all. For the run, {}: a \
-         retried mail waits about one second instead of thirty, and a claim lost to a timeout \
-         lapses in ten seconds instead of sixty.\n\n\
+         retried mail waits about one second (doubling per attempt) instead of thirty.\n\n\
          The emulator is the bottleneck, and the figures are mostly its: the bundled moto serves \
          one request at a time and deep-copies the table for every `TransactWriteItems` (each \
          signup is one), so a signup gets slower as the table grows, and the mailer's calls queue \
