@@ -48,6 +48,9 @@ pub struct Measurement {
     pub answers: Vec<Value>,
     /// Peak resident memory of the process (`VmHWM`), in KiB.
     pub peak_rss_kib: u64,
+    /// CPU time (user + system, all threads) the process spent on the warm invocations: from
+    /// the first answer to the last.
+    pub warm_cpu: Duration,
 }
 
 /// Runs `binary` under the stand-in with `env`, handing it `events` one after another.
@@ -90,6 +93,7 @@ pub async fn run<S: std::hash::BuildHasher>(
     let mut first_response = None;
     let mut warm = Vec::new();
     let mut answers = Vec::new();
+    let mut cpu_after_first = None;
     for (n, event) in events.into_iter().enumerate() {
         let id = format!("bench-{n}");
         let (answer_tx, answer_rx) = oneshot::channel();
@@ -109,12 +113,17 @@ pub async fn run<S: std::hash::BuildHasher>(
         }
         if first_response.is_none() {
             first_response = Some(answered.at - spawned);
+            cpu_after_first = cpu_time(pid);
         } else if let Some(handed_out) = answered.handed_out {
             warm.push(answered.at - handed_out);
         }
         answers.push(answered.body);
     }
     let peak_rss_kib = peak_rss_kib(pid).unwrap_or(0);
+    let warm_cpu = match (cpu_after_first, cpu_time(pid)) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => Duration::ZERO,
+    };
     let _ = child.kill().await;
     server.abort();
 
@@ -129,6 +138,7 @@ pub async fn run<S: std::hash::BuildHasher>(
         warm,
         answers,
         peak_rss_kib,
+        warm_cpu,
     })
 }
 
@@ -208,4 +218,33 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// User + system CPU time of `pid` and all its threads so far (`/proc/PID/stat`, fields 14 and
+/// 15, in clock ticks).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it follow its closing parenthesis.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name, field 3 (state) is index 0, so utime (14) is index 11 and stime (15) 12.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_nanos(
+        ticks.saturating_mul(1_000_000_000) / clock_ticks_per_second(),
+    ))
+}
+
+/// `getconf CLK_TCK`, the unit of the CPU times in `/proc` (100 on every Linux in practice).
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&ticks| ticks > 0)
+            .unwrap_or(100)
+    })
 }

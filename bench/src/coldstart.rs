@@ -1,0 +1,189 @@
+//! Cold start, warm latency, warm CPU time and peak memory of the release function binaries,
+//! each run under the [`runtime_api`](crate::runtime_api) stand-in against the local emulator
+//! with the production Argon2id cost.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use lambdauth_handlers::Function;
+use lambdauth_handlers::lambda::http_api_event;
+use lambdauth_tests::app::TestApp;
+use serde_json::{Value, json};
+
+use crate::runtime_api::{self, Measurement};
+use crate::stats::{mib, ms, quantile};
+
+/// The password of every account the measurements use.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The Argon2id settings a deployment runs with (the defaults, spelled out so that no test
+/// default can creep in).
+pub const PRODUCTION_ARGON2: [(&str, &str); 3] = [
+    ("ARGON2_MEMORY_KIB", "19456"),
+    ("ARGON2_TIME_COST", "2"),
+    ("ARGON2_PARALLELISM", "1"),
+];
+
+/// The workspace this crate lives in.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR`, or `target` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from)
+}
+
+/// Builds the seven function binaries with the release profile.
+pub fn build_release_binaries() -> Result<()> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "lambdauth-handlers", "--bins"])
+        .current_dir(workspace())
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("building the release binaries failed");
+    }
+    Ok(())
+}
+
+/// One function's run under the stand-in.
+#[derive(Debug, Clone)]
+pub struct FunctionRun {
+    /// The function.
+    pub function: Function,
+    /// What was measured.
+    pub measurement: Measurement,
+}
+
+impl FunctionRun {
+    /// CPU time per warm invocation.
+    pub fn cpu_per_invocation(&self) -> Duration {
+        let warm = u32::try_from(self.measurement.warm.len()).unwrap_or(u32::MAX);
+        if warm == 0 {
+            return Duration::ZERO;
+        }
+        self.measurement.warm_cpu / warm
+    }
+
+    /// A Markdown table row: function, init, first response, warm p50 and p95, warm n, CPU per
+    /// warm invocation, peak RSS.
+    pub fn row(&self) -> String {
+        let m = &self.measurement;
+        format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.function.name(),
+            ms(m.init),
+            ms(m.first_response),
+            ms(quantile(&m.warm, 0.5)),
+            ms(quantile(&m.warm, 0.95)),
+            m.warm.len(),
+            ms(self.cpu_per_invocation()),
+            mib(m.peak_rss_kib),
+        )
+    }
+}
+
+/// The header of the table [`FunctionRun::row`] fills.
+pub const TABLE_HEADER: &str = "| function | init | first response | warm p50 | warm p95 | warm n | CPU per warm invocation | peak RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |";
+
+/// Runs `LambdAuthLogin` (a verified account logging in with the right password) and
+/// `LambdAuthCreateUser` (a new address each time) from `release_dir`, each for one cold
+/// invocation and `invocations` warm ones, against a fresh stack in the emulator.
+pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<FunctionRun>> {
+    let app = TestApp::spawn_with("coldstart", &PRODUCTION_ARGON2).await;
+    let email = "bench@example.com";
+    let created = app
+        .http(
+            Function::CreateUser,
+            &json!({"email": email, "password": PASSWORD}).to_string(),
+        )
+        .await;
+    if created.status != 200 {
+        bail!("signing up the measured account failed: {:?}", created.body);
+    }
+    let token = app
+        .last_mail(email, "verification")
+        .await
+        .token
+        .context("no verification token")?;
+    app.http(
+        Function::VerifyUser,
+        &json!({"email": email, "verify": token}).to_string(),
+    )
+    .await;
+
+    let mut env = app.env.clone();
+    env.extend(
+        [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL", lambdauth_tests::emulator().endpoint()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("RUST_LOG", "info"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+
+    let logins: Vec<Value> = (0..=invocations)
+        .map(|n| {
+            event(
+                Function::Login,
+                &json!({"email": email, "password": PASSWORD}),
+                n,
+            )
+        })
+        .collect();
+    let login = run(release_dir, &env, Function::Login, logins).await?;
+    let signups: Vec<Value> = (0..=invocations)
+        .map(|n| {
+            event(
+                Function::CreateUser,
+                &json!({"email": format!("new{n}@example.com"), "password": PASSWORD}),
+                n,
+            )
+        })
+        .collect();
+    let signup = run(release_dir, &env, Function::CreateUser, signups).await?;
+    Ok(vec![login, signup])
+}
+
+fn event(function: Function, body: &Value, n: usize) -> Value {
+    let headers = [("content-type".to_owned(), "application/json".to_owned())];
+    http_api_event(
+        function.path(),
+        &headers,
+        &body.to_string(),
+        &format!("bench-{n}"),
+    )
+}
+
+async fn run(
+    release_dir: &Path,
+    env: &HashMap<String, String>,
+    function: Function,
+    events: Vec<Value>,
+) -> Result<FunctionRun> {
+    let mut env = env.clone();
+    env.insert(
+        "AWS_LAMBDA_FUNCTION_NAME".to_owned(),
+        function.name().to_owned(),
+    );
+    let binary = release_dir.join(function.name());
+    let measurement = runtime_api::run(&binary, &env, events).await?;
+    if let Some(bad) = measurement
+        .answers
+        .iter()
+        .find(|answer| answer["statusCode"] != 200)
+    {
+        bail!("{} answered {bad}", function.name());
+    }
+    Ok(FunctionRun {
+        function,
+        measurement,
+    })
+}
