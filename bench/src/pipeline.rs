@@ -8,7 +8,7 @@
 //! production) so that a retried mail waits about one second, not thirty, before its next
 //! attempt.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -105,12 +105,7 @@ pub fn ses_rule(counts: Arc<SendCounts>, inject: bool) -> Rule {
 /// with SES faults when `faults`, and waits for every mail.
 pub async fn measure(signups: usize, concurrency: usize, faults: bool) -> Result<PipelineRun> {
     let ctx = TestContext::new(if faults { "loadfaults" } else { "load" }).await;
-    let mut environment: HashMap<String, String> = ctx
-        .resources()
-        .variables()
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect();
+    let mut environment = ctx.environment();
     for (name, value) in PRODUCTION_ARGON2.iter().chain(&RUN_ENVIRONMENT) {
         environment.insert((*name).to_owned(), (*value).to_owned());
     }

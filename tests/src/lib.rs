@@ -97,6 +97,17 @@ impl TestContext {
         }
     }
 
+    /// The variables that name this test's stack, as `lambdauth dev` reads them; the page
+    /// addresses are left out, so that the mailed links lead to the local runtime's own pages.
+    pub fn environment(&self) -> std::collections::HashMap<String, String> {
+        self.resources()
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| !matches!(*name, "VERIFICATION_PAGE" | "RESET_PAGE"))
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
     /// `name` under this test's prefix.
     pub fn name(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)

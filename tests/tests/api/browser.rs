@@ -2,7 +2,6 @@
 //! `WebDriver`), served by the local runtime with the links taken from the mail it sent: the whole
 //! journey a person makes, and the policy message a too-short password gets.
 
-use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -135,15 +134,7 @@ async fn mail_with(server: &DevServer, to: &str, parameter: &str) -> SentMail {
 
 /// The local runtime over this test's own resources, on a free port.
 async fn local_runtime(ctx: &TestContext) -> DevServer {
-    let mut environment: HashMap<String, String> = ctx
-        .resources()
-        .variables()
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect();
-    // The pages follow the server's own address.
-    environment.remove("VERIFICATION_PAGE");
-    environment.remove("RESET_PAGE");
+    let mut environment = ctx.environment();
     environment.insert("ARGON2_MEMORY_KIB".to_owned(), "1024".to_owned());
     environment.insert("ARGON2_TIME_COST".to_owned(), "1".to_owned());
     DevServer::start(
