@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
-use crate::pipeline::{LocalMappings, QueueSource, StreamSource};
+use crate::pipeline::LocalMappings;
 use crate::provision::{Provisioned, Resources, provision};
 use crate::proxy::{FaultProxy, Rule, SentMail};
 
@@ -115,7 +115,14 @@ impl DevServer {
         .await
         .context("starting the SES proxy")?;
         let mailer = mailer(aws, &environment, ses.url())?;
-        let mappings = mappings(aws, &provisioned, &region).await?;
+        let mappings = LocalMappings::for_stack(
+            aws,
+            &provisioned.resources.table,
+            &provisioned.queues.retry_url,
+            &region,
+        )
+        .await
+        .context("reading the table's stream and finding the retry queue")?;
 
         let (stop, stopped) = watch::channel(false);
         let ses = Arc::new(ses);
@@ -182,29 +189,6 @@ fn mailer(aws: &SdkConfig, environment: &HashMap<String, String>, ses: &str) -> 
         aws_sdk_sqs::Client::new(aws),
     )
     .context("loading the mail templates")
-}
-
-async fn mappings(
-    aws: &SdkConfig,
-    provisioned: &Provisioned,
-    region: &str,
-) -> Result<LocalMappings> {
-    let stream = StreamSource::for_table(
-        &aws_sdk_dynamodb::Client::new(aws),
-        aws_sdk_dynamodbstreams::Client::new(aws),
-        &provisioned.resources.table,
-        region,
-    )
-    .await
-    .context("reading the table's stream")?;
-    let queue = QueueSource::new(
-        aws_sdk_sqs::Client::new(aws),
-        &provisioned.queues.retry_url,
-        region,
-    )
-    .await
-    .context("finding the retry queue")?;
-    Ok(LocalMappings::new(stream, queue))
 }
 
 /// Feeds the mailer from both sources until told to stop, printing each mail SES accepted.

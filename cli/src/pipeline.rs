@@ -313,6 +313,26 @@ pub struct Round {
 }
 
 impl LocalMappings {
+    /// The mappings of `table`'s stream and the retry queue at `retry_queue_url`, with clients
+    /// built from `aws`.
+    pub async fn for_stack(
+        aws: &aws_config::SdkConfig,
+        table: &str,
+        retry_queue_url: &str,
+        region: &str,
+    ) -> Result<Self, AwsFailure> {
+        let stream = StreamSource::for_table(
+            &aws_sdk_dynamodb::Client::new(aws),
+            aws_sdk_dynamodbstreams::Client::new(aws),
+            table,
+            region,
+        )
+        .await?;
+        let queue =
+            QueueSource::new(aws_sdk_sqs::Client::new(aws), retry_queue_url, region).await?;
+        Ok(Self::new(stream, queue))
+    }
+
     /// The mappings of `stream` and `queue`.
     pub fn new(stream: StreamSource, queue: QueueSource) -> Self {
         Self {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
-use lambdauth::pipeline::{LocalMappings, QueueSource, StreamSource};
+use lambdauth::pipeline::LocalMappings;
 use lambdauth::provision::provision;
 use lambdauth_handlers::config::MailerConfig;
 use lambdauth_handlers::config::{CoreConfig, IdentityConfig};
@@ -199,22 +199,14 @@ impl TestApp {
     /// # Panics
     /// When the stream or queue cannot be found.
     pub async fn mappings(&self) -> LocalMappings {
-        let stream = StreamSource::for_table(
-            &self.dynamodb,
-            aws_sdk_dynamodbstreams::Client::new(&self.ctx.sdk),
+        LocalMappings::for_stack(
+            &self.ctx.sdk,
             &self.table,
-            crate::REGION,
-        )
-        .await
-        .expect("stream");
-        let queue = QueueSource::new(
-            aws_sdk_sqs::Client::new(&self.ctx.sdk),
             &self.env["RETRY_QUEUE_URL"],
             crate::REGION,
         )
         .await
-        .expect("queue");
-        LocalMappings::new(stream, queue)
+        .expect("the stream and the retry queue")
     }
 
     /// The mails SES accepted for `to` from [`TestApp::mailer`].
