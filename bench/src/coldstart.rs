@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use lambdauth_handlers::Function;
-use lambdauth_handlers::lambda::http_api_event;
+use lambdauth_local::http_api_event;
 use lambdauth_tests::app::TestApp;
 use serde_json::{Value, json};
 

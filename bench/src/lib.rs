@@ -27,21 +27,7 @@ pub mod sizes;
 pub mod stats {
     use std::time::Duration;
 
-    /// The `q` quantile (0.0–1.0) of `samples`, nearest rank.
-    pub fn quantile(samples: &[Duration], q: f64) -> Duration {
-        if samples.is_empty() {
-            return Duration::ZERO;
-        }
-        let mut sorted = samples.to_vec();
-        sorted.sort();
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1]
-    }
+    pub use lambdauth_tests::stats::quantile;
 
     /// The median of `samples`.
     pub fn median(samples: &[Duration]) -> Duration {

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
-use crate::provision::{
+use lambdauth_local::provision::{
     DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS,
 };
 
@@ -37,7 +37,7 @@ pub struct DoctorSettings {
     #[arg(
         long,
         env = "DEVELOPER_PROVIDER_NAME",
-        default_value = "login.mycompany.myapp"
+        default_value = lambdauth_handlers::config::DEFAULT_DEVELOPER_PROVIDER_NAME
     )]
     pub developer_provider_name: String,
     /// The address mail is sent from.

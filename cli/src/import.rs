@@ -26,7 +26,7 @@ use lambdauth_domain::legacy::{
 use lambdauth_domain::random::{OsRandomness, Randomness};
 use lambdauth_domain::usecases::{Change, Write};
 use lambdauth_domain::{Clock, Settings, SystemClock};
-use lambdauth_handlers::aws::{AwsFailure, classify};
+use lambdauth_handlers::aws_error::{AwsFailure, classify};
 use lambdauth_handlers::store::{StoreError, UserStore};
 use tokio::task::JoinSet;
 

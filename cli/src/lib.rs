@@ -1,11 +1,7 @@
-//! The `lambdauth` command line's library: what the commands do, kept apart from argument
-//! parsing so that the integration tests can drive the same code.
+//! The `lambdauth` command line's library: what the operator commands do, kept apart from
+//! argument parsing so that their tests drive the same code. What runs only on a developer's
+//! machine (the emulator, provisioning, the dev server) is `lambdauth-local`'s.
 
-pub mod dev;
+pub mod dlq;
 pub mod doctor;
-pub mod emulator;
 pub mod import;
-pub mod operations;
-pub mod pipeline;
-pub mod provision;
-pub mod proxy;

@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use lambdauth::dev::{DevOptions, DevServer};
-use lambdauth::emulator::{self, DEFAULT_PORT, Emulator};
+use lambdauth::dlq;
 use lambdauth::import::{self, ImportOptions, LegacySource, ProgressDisplay};
-use lambdauth::operations;
-use lambdauth::provision::{Resources, provision};
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::{Clock, SystemClock, Timestamp};
 use lambdauth_domain::{
     Email, ErrorCode, HashingParams, NewPassword, PasswordHasher, PasswordPolicy,
 };
-use lambdauth_handlers::config::{CoreConfig, ProcessEnv};
+use lambdauth_handlers::config::{CoreConfig, DEFAULT_TABLE_NAME, ProcessEnv};
+use lambdauth_handlers::mailer::queue::MailQueue;
 use lambdauth_handlers::store::UserStore;
+use lambdauth_local::dev::{DevOptions, DevServer};
+use lambdauth_local::emulator::{self, DEFAULT_PORT, Emulator};
+use lambdauth_local::provision::{Resources, provision};
 
 #[derive(Parser)]
 #[command(
@@ -70,7 +71,7 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
         /// The folder of sample pages.
-        #[arg(long, default_value_os_t = lambdauth::dev::default_www())]
+        #[arg(long, default_value_os_t = lambdauth_local::dev::default_www())]
         www: std::path::PathBuf,
         /// Where to look for, or start, the emulator when `AWS_ENDPOINT_URL` is not set.
         #[arg(long, default_value_t = DEFAULT_PORT)]
@@ -94,7 +95,7 @@ struct ImportArgs {
     #[arg(long)]
     scan_file: Option<std::path::PathBuf>,
     /// This service's table.
-    #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+    #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE_NAME)]
     table: String,
     /// Read and check everything, write nothing.
     #[arg(long)]
@@ -117,7 +118,7 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
 #[derive(clap::Args)]
 struct QueueArgs {
     /// The table (for the mails behind the jobs).
-    #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+    #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE_NAME)]
     table: String,
     /// The retry queue's URL.
     #[arg(long, env = "RETRY_QUEUE_URL")]
@@ -144,7 +145,7 @@ enum MailAction {
         /// The address.
         email: String,
         /// The table.
-        #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+        #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE_NAME)]
         table: String,
     },
 }
@@ -374,10 +375,10 @@ fn now() -> Timestamp {
 async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<ExitCode> {
     let aws = aws().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let dlq = &queues.dead_letter_queue_url;
+    let dead_letters = MailQueue::new(sqs.clone(), &queues.dead_letter_queue_url);
     match action {
         DlqAction::List => {
-            let letters = operations::dlq_list(&sqs, dlq).await?;
+            let letters = dlq::dlq_list(&dead_letters).await?;
             println!(
                 "{:<32}  {:<18}  {:<28}  {:>8}  {:>8}  reason",
                 "mail id", "kind", "recipient", "attempts", "age"
@@ -405,7 +406,7 @@ async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<ExitCode> {
                 );
                 let age = letter
                     .sent_at
-                    .map_or_else(|| "?".to_owned(), |at| operations::age(at, now()));
+                    .map_or_else(|| "?".to_owned(), |at| dlq::age(at, now()));
                 println!(
                     "{id:<32}  {kind:<18}  {recipient:<28}  {attempts:>8}  {age:>8}  {}",
                     letter.reason()
@@ -415,8 +416,13 @@ async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<ExitCode> {
         }
         DlqAction::Redrive => {
             let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &queues.table);
-            let report =
-                operations::dlq_redrive(&sqs, &store, dlq, &queues.retry_queue_url, now()).await?;
+            let report = dlq::dlq_redrive(
+                &store,
+                &dead_letters,
+                &MailQueue::new(sqs, &queues.retry_queue_url),
+                now(),
+            )
+            .await?;
             for id in &report.redriven {
                 println!("redriven  {id}");
             }
@@ -434,7 +440,7 @@ async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<ExitCode> {
             );
         }
         DlqAction::Purge => {
-            let purged = operations::dlq_purge(&sqs, dlq).await?;
+            let purged = dlq::dlq_purge(&dead_letters).await?;
             println!("{purged} job(s) purged");
         }
     }
@@ -445,23 +451,22 @@ async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
     let email = Email::parse(email).context("the address")?;
     let aws = aws().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let mails = operations::mail_status(&store, &email).await?;
+    let mails = dlq::mail_status(&store, &email).await?;
     println!(
         "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  last error",
         "mail id", "kind", "status", "attempts", "created", "updated"
     );
     for mail in &mails {
-        let updated = mail.updated_at.map_or_else(
-            || "-".to_owned(),
-            |at| operations::age(at.as_millis(), now()),
-        );
+        let updated = mail
+            .updated_at
+            .map_or_else(|| "-".to_owned(), |at| dlq::age(at.as_millis(), now()));
         println!(
             "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  {}",
             mail.id,
             mail.kind.as_str(),
             mail.status.as_str(),
             mail.attempts,
-            operations::age(mail.created_at.as_millis(), now()),
+            dlq::age(mail.created_at.as_millis(), now()),
             updated,
             mail.last_error.as_deref().unwrap_or("-"),
         );
@@ -484,28 +489,6 @@ async fn run_provision() -> Result<ExitCode> {
         println!("{name}={value}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The region and credentials of a local emulator: the environment's when it has them,
-/// otherwise `us-east-1` and throw-away keys (an emulator accepts any).
-async fn emulator_aws(endpoint: &str) -> aws_config::SdkConfig {
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-    {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none()
-    {
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "lambdauth-dev",
-        ));
-    }
-    loader.load().await
 }
 
 async fn run_dev(port: u16, www: std::path::PathBuf, emulator_port: u16) -> Result<ExitCode> {
@@ -544,7 +527,7 @@ async fn serve_until_stopped(
     if !www.join("index.html").is_file() {
         bail!("no sample pages at {} (use --www)", www.display());
     }
-    let aws = emulator_aws(emulator.endpoint()).await;
+    let aws = emulator::sdk_config(emulator.endpoint()).await;
     let options = DevOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         www,

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lambdauth::emulator::{answers_on, free_port};
+use lambdauth_local::emulator::{answers_on, free_port};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";

@@ -15,8 +15,9 @@ use lambdauth_domain::{
     DeveloperUserId, Email, Locale, LoginThrottle, MailLog, PasswordAttempt, PasswordCheck,
     Settings, StoredPassword, Timestamp, User,
 };
+use lambdauth_handlers::api::envelope::{Via, request_from_event, response_to_event};
 use lambdauth_handlers::api::{ApiResponse, LoginBody, parse_body};
-use lambdauth_handlers::lambda::{Via, http_api_event, request_from_event, response_to_event};
+use lambdauth_local::http_api_event;
 use serde_json::{Value, json};
 
 const EMAIL: &str = "alice@example.com";

@@ -45,7 +45,7 @@ impl<S: std::hash::BuildHasher> Source for HashMap<String, String, S> {
 }
 
 /// The problem of a required variable that is not set.
-const MISSING: &str = "is not set";
+pub const MISSING: &str = "is not set";
 
 fn required(source: &impl Source, variable: &'static str) -> Result<String, ConfigError> {
     match source.get(variable) {
@@ -96,6 +96,13 @@ pub struct CoreConfig {
 
 /// The default table name, the original's.
 pub const DEFAULT_TABLE_NAME: &str = "LambdAuthUsers";
+
+/// The default developer provider name of the identity pool, the original's. It cannot change
+/// once a pool exists, so provisioning, `doctor` and login all take it from here.
+pub const DEFAULT_DEVELOPER_PROVIDER_NAME: &str = "login.mycompany.myapp";
+
+/// The default product name the mails speak of, the original's.
+pub const DEFAULT_PRODUCT_NAME: &str = "My Authentication";
 
 impl CoreConfig {
     /// Reads the variables every function shares.
@@ -193,7 +200,7 @@ impl IdentityConfig {
             developer_provider_name: optional(
                 source,
                 "DEVELOPER_PROVIDER_NAME",
-                "login.mycompany.myapp".to_owned(),
+                DEFAULT_DEVELOPER_PROVIDER_NAME.to_owned(),
             )?,
             token_duration,
         })
@@ -243,7 +250,7 @@ impl MailerConfig {
             retry_queue_url: required(source, "RETRY_QUEUE_URL")?,
             dead_letter_queue_url: required(source, "DEAD_LETTER_QUEUE_URL")?,
             from_address: required(source, "FROM_ADDRESS")?,
-            product_name: optional(source, "PRODUCT_NAME", "My Authentication".to_owned())?,
+            product_name: optional(source, "PRODUCT_NAME", DEFAULT_PRODUCT_NAME.to_owned())?,
             verification_page: required(source, "VERIFICATION_PAGE")?,
             reset_page: required(source, "RESET_PAGE")?,
             configuration_set,
@@ -309,136 +316,6 @@ function_config!(
     ResetPasswordConfig {}
 );
 
-/// A [`Source`] that remembers every name it is asked for, answering from `inner`: loading a
-/// configuration through it lists the variables that configuration reads, straight from the code
-/// (the template checks use it, so the list cannot drift from what the functions read).
-#[derive(Debug, Default)]
-pub struct RecordingSource<S> {
-    inner: S,
-    asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
-}
-
-impl<S: Source> RecordingSource<S> {
-    /// Records the names asked of `inner`.
-    pub fn new(inner: S) -> Self {
-        Self {
-            inner,
-            asked: std::cell::RefCell::default(),
-        }
-    }
-
-    /// Every name asked for so far.
-    pub fn asked(&self) -> std::collections::BTreeSet<String> {
-        self.asked.borrow().clone()
-    }
-}
-
-impl<S: Source> Source for RecordingSource<S> {
-    fn get(&self, name: &str) -> Option<String> {
-        self.asked.borrow_mut().insert(name.to_owned());
-        self.inner.get(name)
-    }
-}
-
-/// Every variable `load` reads. A required variable that is missing stops a load early, so each
-/// one the load names as missing gets a stand-in value and the load runs again, until it reads
-/// everything it would read in a function.
-///
-/// Fails when the load fails for another reason than a missing variable (a default that does not
-/// parse, say) or does not settle.
-pub fn variables_read<C>(
-    load: impl Fn(&RecordingSource<HashMap<String, String>>) -> Result<C, ConfigError>,
-) -> Result<std::collections::BTreeSet<String>, ConfigError> {
-    let mut stand_ins = HashMap::new();
-    loop {
-        let recorder = RecordingSource::new(stand_ins.clone());
-        match load(&recorder) {
-            Ok(_) => return Ok(recorder.asked()),
-            Err(error) if error.problem == MISSING && !stand_ins.contains_key(error.variable) => {
-                stand_ins.insert(error.variable.to_owned(), "stand-in".to_owned());
-            }
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// The configuration of each of the seven Lambda binaries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BinaryConfig {
-    /// [`CreateUserConfig`].
-    CreateUser,
-    /// [`VerifyUserConfig`].
-    VerifyUser,
-    /// [`LoginConfig`].
-    Login,
-    /// [`ChangePasswordConfig`].
-    ChangePassword,
-    /// [`LostPasswordConfig`].
-    LostPassword,
-    /// [`ResetPasswordConfig`].
-    ResetPassword,
-    /// [`MailerConfig`].
-    Mailer,
-}
-
-/// The last segment of a type's path: `CreateUserConfig` for `…::config::CreateUserConfig`.
-fn short_type_name<T>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    full.rsplit("::").next().unwrap_or(full)
-}
-
-impl BinaryConfig {
-    /// All seven.
-    pub const ALL: [Self; 7] = [
-        Self::CreateUser,
-        Self::VerifyUser,
-        Self::Login,
-        Self::ChangePassword,
-        Self::LostPassword,
-        Self::ResetPassword,
-        Self::Mailer,
-    ];
-
-    /// The name of the configuration type, as a binary's `main` spells it
-    /// (`CreateUserConfig`).
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Self::CreateUser => short_type_name::<CreateUserConfig>(),
-            Self::VerifyUser => short_type_name::<VerifyUserConfig>(),
-            Self::Login => short_type_name::<LoginConfig>(),
-            Self::ChangePassword => short_type_name::<ChangePasswordConfig>(),
-            Self::LostPassword => short_type_name::<LostPasswordConfig>(),
-            Self::ResetPassword => short_type_name::<ResetPasswordConfig>(),
-            Self::Mailer => short_type_name::<MailerConfig>(),
-        }
-    }
-
-    /// The configuration whose type is named `name`.
-    pub fn for_type_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|config| config.type_name() == name)
-    }
-
-    /// Loads this configuration from `source`, keeping only whether it loads.
-    pub fn check(self, source: &impl Source) -> Result<(), ConfigError> {
-        match self {
-            Self::CreateUser => CreateUserConfig::from_source(source).map(drop),
-            Self::VerifyUser => VerifyUserConfig::from_source(source).map(drop),
-            Self::Login => LoginConfig::from_source(source).map(drop),
-            Self::ChangePassword => ChangePasswordConfig::from_source(source).map(drop),
-            Self::LostPassword => LostPasswordConfig::from_source(source).map(drop),
-            Self::ResetPassword => ResetPasswordConfig::from_source(source).map(drop),
-            Self::Mailer => MailerConfig::from_source(source).map(drop),
-        }
-    }
-
-    /// Every environment variable this configuration reads, found by loading it.
-    pub fn variables(self) -> Result<std::collections::BTreeSet<String>, ConfigError> {
-        variables_read(|source| self.check(source))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,7 +330,7 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones() {
         let config = VerifyUserConfig::from_source(&env(&[])).unwrap();
-        assert_eq!(config.core.table_name, "LambdAuthUsers");
+        assert_eq!(config.core.table_name, DEFAULT_TABLE_NAME);
         assert_eq!(config.core.settings, Settings::default());
         assert_eq!(config.core.hashing, HashingParams::default());
     }
@@ -503,44 +380,7 @@ mod tests {
         assert_eq!(config.identity.token_duration, Duration::from_hours(1));
         assert_eq!(
             config.identity.developer_provider_name,
-            "login.mycompany.myapp"
+            DEFAULT_DEVELOPER_PROVIDER_NAME
         );
-    }
-    #[test]
-    fn the_variables_a_configuration_reads_are_recorded() {
-        let login = BinaryConfig::Login.variables().unwrap();
-        for name in [
-            "TABLE_NAME",
-            "PASSWORD_MIN_LENGTH",
-            "ARGON2_MEMORY_KIB",
-            "IDENTITY_POOL_ID",
-            "DEVELOPER_PROVIDER_NAME",
-            "TOKEN_DURATION_SECONDS",
-        ] {
-            assert!(login.contains(name), "{name} missing from {login:?}");
-        }
-        assert!(!login.contains("KMS_KEY_ID"));
-        let mailer = BinaryConfig::Mailer.variables().unwrap();
-        assert!(mailer.contains("SES_CONFIGURATION_SET"));
-        assert!(mailer.contains("RESET_PAGE"));
-        assert!(!mailer.contains("PASSWORD_MIN_LENGTH"));
-        assert!(
-            BinaryConfig::CreateUser
-                .variables()
-                .unwrap()
-                .contains("KMS_KEY_ID")
-        );
-    }
-
-    #[test]
-    fn configurations_are_found_by_their_type_name() {
-        assert_eq!(BinaryConfig::Mailer.type_name(), "MailerConfig");
-        for config in BinaryConfig::ALL {
-            assert_eq!(
-                BinaryConfig::for_type_name(config.type_name()),
-                Some(config)
-            );
-        }
-        assert_eq!(BinaryConfig::for_type_name("NoConfig"), None);
     }
 }

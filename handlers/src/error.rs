@@ -4,7 +4,7 @@ use lambdauth_domain::random::RandomnessUnavailable;
 use lambdauth_domain::{HashError, InvalidEmail, InvalidToken, PasswordRejected, RetryAfter};
 
 use crate::api::{ApiError, ApiResponse};
-use crate::aws::AwsFailure;
+use crate::aws_error::AwsFailure;
 use crate::store::StoreError;
 
 /// A request that ended without a domain answer.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use aws_sdk_cognitoidentity::Client;
 use lambdauth_domain::DeveloperUserId;
 
-use crate::aws::{AwsFailure, classify};
+use crate::aws_error::{AwsFailure, classify};
 use crate::config::IdentityConfig;
 
 /// A Cognito identity and its OpenID token.

@@ -6,7 +6,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use lambdauth_domain::{OutgoingMail, Token};
 
-use crate::aws::{AwsFailure, classify};
+use crate::aws_error::{AwsFailure, classify};
 
 /// Encrypts (and, for the mailer, decrypts) link tokens with one KMS key.
 #[derive(Debug, Clone)]

@@ -7,17 +7,18 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
-use lambdauth::pipeline::LocalMappings;
-use lambdauth::provision::provision;
+use lambdauth_handlers::Function;
 use lambdauth_handlers::config::MailerConfig;
 use lambdauth_handlers::config::{CoreConfig, IdentityConfig};
 use lambdauth_handlers::identity::IdentityIssuer;
-use lambdauth_handlers::lambda::http_api_event;
-use lambdauth_handlers::mailer::{Mailer, ses_client};
-use lambdauth_handlers::sealer::TokenSealer;
-use lambdauth_handlers::service::Core;
+use lambdauth_handlers::mailer::queue::MailQueue;
+use lambdauth_handlers::mailer::{Mailer, Overrides};
+use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
-use lambdauth_handlers::{Function, Functions};
+use lambdauth_local::Functions;
+use lambdauth_local::http_api_event;
+use lambdauth_local::mappings::LocalMappings;
+use lambdauth_local::provision::provision;
 use serde_json::Value;
 
 use crate::TestContext;
@@ -172,21 +173,12 @@ impl TestApp {
         dynamodb_endpoint: Option<&str>,
     ) -> Mailer {
         let config = MailerConfig::from_source(&self.env).expect("mailer config");
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&self.ctx.sdk);
-        if let Some(endpoint) = dynamodb_endpoint {
-            dynamodb = dynamodb.endpoint_url(endpoint);
-        }
-        Mailer::new(
-            config.clone(),
-            UserStore::new(
-                aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
-                &config.table_name,
-            ),
-            TokenSealer::decrypt_only(aws_sdk_kms::Client::new(&self.ctx.sdk)),
-            ses_client(&self.ctx.sdk, ses_endpoint, Duration::from_secs(1)),
-            aws_sdk_sqs::Client::new(&self.ctx.sdk),
-        )
-        .expect("templates")
+        let overrides = Overrides {
+            ses_endpoint,
+            dynamodb_endpoint,
+            ses_attempt_timeout: Some(Duration::from_secs(1)),
+        };
+        Mailer::assemble(&self.ctx.sdk, config, overrides).expect("templates")
     }
 
     /// The mailer over this stack, sending through a proxy that records what SES accepts.
@@ -203,7 +195,7 @@ impl TestApp {
             &self.ctx.sdk,
             &self.table,
             &self.env["RETRY_QUEUE_URL"],
-            crate::REGION,
+            &crate::region(),
         )
         .await
         .expect("the stream and the retry queue")
@@ -361,4 +353,45 @@ impl TestApp {
         }
         items
     }
+}
+
+impl TestApp {
+    /// This stack's dead-letter queue, through the mailer's own queue adapter.
+    pub fn dead_letter_queue(&self) -> MailQueue {
+        MailQueue::new(
+            aws_sdk_sqs::Client::new(&self.ctx.sdk),
+            &self.env["DEAD_LETTER_QUEUE_URL"],
+        )
+    }
+
+    /// This stack's retry queue, through the mailer's own queue adapter.
+    pub fn retry_queue(&self) -> MailQueue {
+        MailQueue::new(
+            aws_sdk_sqs::Client::new(&self.ctx.sdk),
+            &self.env["RETRY_QUEUE_URL"],
+        )
+    }
+}
+
+/// Runs the mappings until `done` holds, or fails after `rounds`.
+///
+/// # Panics
+/// When a round fails or `done` never holds.
+pub async fn run_until(
+    mappings: &mut LocalMappings,
+    mailer: &Mailer,
+    rounds: usize,
+    mut done: impl AsyncFnMut() -> bool,
+) {
+    for _ in 0..rounds {
+        mappings
+            .round(mailer, Duration::ZERO)
+            .await
+            .expect("a round");
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the pipeline did not finish in {rounds} rounds");
 }

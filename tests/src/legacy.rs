@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -182,33 +181,4 @@ pub async fn sorted_scan(client: &Client, table: &str) -> Vec<Item> {
     };
     items.sort_by_key(key);
     items
-}
-
-/// The `lambdauth` binary of this build, built first if it is not there or out of date (a test
-/// binary of another package does not get `CARGO_BIN_EXE_lambdauth`).
-///
-/// # Panics
-/// When it cannot be built.
-pub fn lambdauth_binary() -> PathBuf {
-    let test_binary = std::env::current_exe().expect("the test binary's path");
-    // <target>/<profile>/deps/<test binary>
-    let profile_dir = test_binary
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("a target directory");
-    let mut build = Command::new(env!("CARGO"));
-    build
-        .args(["build", "--quiet", "-p", "lambdauth", "--bin", "lambdauth"])
-        .env("CARGO_TARGET_DIR", target_dir)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    if profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release")
-    {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "building the lambdauth binary failed");
-    profile_dir.join(format!("lambdauth{}", std::env::consts::EXE_SUFFIX))
 }

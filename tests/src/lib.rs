@@ -7,19 +7,17 @@
 
 pub mod app;
 pub mod legacy;
-pub use lambdauth::proxy;
+pub mod stats;
+pub use lambdauth_local::proxy;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use lambdauth::emulator::Emulator;
-use lambdauth::provision::{LOCAL_PAGES, Resources};
-
-/// The region every test uses.
-pub const REGION: &str = "us-east-1";
+use aws_config::SdkConfig;
+use lambdauth_handlers::config::DEFAULT_DEVELOPER_PROVIDER_NAME;
+use lambdauth_local::emulator::Emulator;
+use lambdauth_local::provision::{LOCAL_PAGES, Resources};
 
 /// The emulator for this test process, started on first use.
 ///
@@ -33,20 +31,14 @@ pub fn emulator() -> &'static Emulator {
     })
 }
 
-/// SDK settings that reach the emulator with throw-away credentials.
+/// SDK settings that reach this process's emulator.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(emulator().endpoint())
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "lambdauth-tests",
-        ))
-        .load()
-        .await
+    lambdauth_local::emulator::sdk_config(emulator().endpoint()).await
+}
+
+/// The region the tests' clients use.
+pub fn region() -> String {
+    lambdauth_local::emulator::region()
 }
 
 /// A prefix no other test in any run shares: `lt<seconds><counter>-<label>-`, short enough for
@@ -87,7 +79,7 @@ impl TestContext {
         Resources {
             table: self.name("users"),
             identity_pool: self.name("pool"),
-            developer_provider: "login.mycompany.myapp".to_owned(),
+            developer_provider: DEFAULT_DEVELOPER_PROVIDER_NAME.to_owned(),
             key_alias: format!("alias/{}key", self.prefix),
             retry_queue: self.name("retry"),
             dead_letter_queue: self.name("dlq"),

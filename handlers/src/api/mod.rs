@@ -1,6 +1,7 @@
-//! The API contract shared by the HTTP routes and direct invokes: request bodies, the error
-//! envelope with its stable codes, and responses.
+//! The API contract shared by the HTTP routes and direct invokes: the Lambda event envelope,
+//! request bodies, the error answers with their stable codes, and responses.
 
+pub mod envelope;
 mod error;
 mod request;
 mod response;

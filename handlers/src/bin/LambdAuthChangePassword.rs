@@ -1,19 +1,19 @@
 //! `LambdAuthChangePassword` (`POST /password/change`): wiring only.
 
 use lambdauth_handlers::config::ChangePasswordConfig;
-use lambdauth_handlers::service::Core;
+use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
-use lambdauth_handlers::{Function, operations, runtime};
+use lambdauth_handlers::{Function, bootstrap, endpoints};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    runtime::init_tracing();
+    bootstrap::init_tracing();
     let config = ChangePasswordConfig::from_env()?;
-    let aws = runtime::aws_config().await;
+    let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
     let core = Core::new(&config.core, store)?;
-    runtime::serve(Function::ChangePassword.name(), |request| {
-        operations::change_password(&core, request)
+    bootstrap::serve(Function::ChangePassword.name(), |request| {
+        endpoints::change_password(&core, request)
     })
     .await
 }

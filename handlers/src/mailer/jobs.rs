@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::items::OutboxMail;
+
 /// A job: deliver outbox item `mail_id` to `recipient`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,4 +27,49 @@ pub struct MailJob {
     pub reason: Option<String>,
     /// When the job was written to its queue (epoch milliseconds).
     pub enqueued_at: i64,
+}
+
+impl MailJob {
+    /// The first job of outbox item `mail_id` (from its stream record), written at `now_millis`.
+    pub fn first(mail_id: &str, recipient: &str, kind: &str, now_millis: i64) -> Self {
+        Self {
+            mail_id: mail_id.to_owned(),
+            recipient: recipient.to_owned(),
+            kind: kind.to_owned(),
+            attempts: 0,
+            last_error: None,
+            reason: None,
+            enqueued_at: now_millis,
+        }
+    }
+
+    /// The job for `mail` after `attempts` tries, carrying the last error and, for the
+    /// dead-letter queue, the reason it is parked.
+    pub fn after_attempts(
+        mail: &OutboxMail,
+        last_error: Option<&str>,
+        reason: Option<&str>,
+        now_millis: i64,
+    ) -> Self {
+        Self {
+            mail_id: mail.id.clone(),
+            recipient: mail.recipient.as_str().to_owned(),
+            kind: mail.kind.as_str().to_owned(),
+            attempts: mail.attempts,
+            last_error: last_error.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+            enqueued_at: now_millis,
+        }
+    }
+
+    /// This job sent back by an operator: its attempts start again and it is no longer parked.
+    #[must_use]
+    pub fn redriven(&self, now_millis: i64) -> Self {
+        Self {
+            attempts: 0,
+            reason: None,
+            enqueued_at: now_millis,
+            ..self.clone()
+        }
+    }
 }

@@ -10,28 +10,31 @@
 //! retried for ever.
 
 pub mod jobs;
+pub mod queue;
 pub mod ses;
 
 use std::time::Duration;
 
-use aws_sdk_sqs::Client as SqsClient;
+use aws_lambda_events::dynamodb::EventRecord;
+use aws_lambda_events::sqs::SqsMessage;
 use lambdauth_domain::mail::retry_delay;
 use lambdauth_domain::random::{OsRandomness, Randomness};
 use lambdauth_domain::{Clock, MailKind, SystemClock, Timestamp};
 use lambdauth_mail_templates::{MailContent, Templates, link};
+use serde_dynamo::AttributeValue as StreamValue;
 use serde_json::{Value, json};
+use tracing::Instrument as _;
 
-use crate::aws::{AwsFailure, classify as classify_aws};
+use crate::aws_error::AwsFailure;
 use crate::config::MailerConfig;
 use crate::metrics::{MailMetric, emit};
 use crate::sealer::TokenSealer;
 use crate::store::items::{MailStatus, OutboxMail};
+use crate::store::schema::{self, attribute, item_type};
 use crate::store::{StoreError, UserStore};
 use jobs::MailJob;
+use queue::MailQueue;
 use ses::SendFailure;
-
-/// The longest delay SQS accepts on a message.
-const MAX_SQS_DELAY: Duration = Duration::from_mins(15);
 
 /// What became of one job.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +61,7 @@ pub const SES_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// retry mechanism (never a retry loop that burns the function's time), each attempt bounded by
 /// `attempt_timeout`, reaching `endpoint` instead of the configured one when given (a recording
 /// or fault-injecting proxy).
-pub fn ses_client(
+fn ses_client(
     aws: &aws_config::SdkConfig,
     endpoint: Option<&str>,
     attempt_timeout: Duration,
@@ -76,32 +79,63 @@ pub fn ses_client(
     aws_sdk_sesv2::Client::from_conf(config.build())
 }
 
+/// What the local runtime and the tests change in the deployed mailer: where SES and DynamoDB
+/// are reached (a recording or fault-injecting proxy) and how long one SES attempt may take.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides<'a> {
+    /// SES through this endpoint instead of the configured one.
+    pub ses_endpoint: Option<&'a str>,
+    /// DynamoDB through this endpoint instead of the configured one.
+    pub dynamodb_endpoint: Option<&'a str>,
+    /// One SES attempt's limit instead of [`SES_ATTEMPT_TIMEOUT`].
+    pub ses_attempt_timeout: Option<Duration>,
+}
+
 /// The mailer and its clients, built once per container.
 #[derive(Debug)]
 pub struct Mailer {
     store: UserStore,
     sealer: TokenSealer,
     ses: aws_sdk_sesv2::Client,
-    sqs: SqsClient,
+    retry_queue: MailQueue,
+    dead_letter_queue: MailQueue,
     templates: Templates,
     config: MailerConfig,
 }
 
+/// One record of either event source, read as its typed event.
+enum MailRecord {
+    Stream(Box<EventRecord>),
+    Queue(Box<SqsMessage>),
+}
+
 impl Mailer {
-    /// A mailer over these clients.
-    pub fn new(
+    /// The mailer as `config` describes it, its clients built from `aws` with `overrides`: the
+    /// one assembly the Lambda, the local runtime and the tests share.
+    pub fn assemble(
+        aws: &aws_config::SdkConfig,
         config: MailerConfig,
-        store: UserStore,
-        sealer: TokenSealer,
-        ses: aws_sdk_sesv2::Client,
-        sqs: SqsClient,
+        overrides: Overrides<'_>,
     ) -> Result<Self, lambdauth_mail_templates::TemplateError> {
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(aws);
+        if let Some(endpoint) = overrides.dynamodb_endpoint {
+            dynamodb = dynamodb.endpoint_url(endpoint);
+        }
+        let sqs = aws_sdk_sqs::Client::new(aws);
         Ok(Self {
             templates: Templates::new(config.product_name.clone())?,
-            store,
-            sealer,
-            ses,
-            sqs,
+            store: UserStore::new(
+                aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+                &config.table_name,
+            ),
+            sealer: TokenSealer::decrypt_only(aws_sdk_kms::Client::new(aws)),
+            ses: ses_client(
+                aws,
+                overrides.ses_endpoint,
+                overrides.ses_attempt_timeout.unwrap_or(SES_ATTEMPT_TIMEOUT),
+            ),
+            retry_queue: MailQueue::new(sqs.clone(), &config.retry_queue_url),
+            dead_letter_queue: MailQueue::new(sqs, &config.dead_letter_queue_url),
             config,
         })
     }
@@ -110,19 +144,27 @@ impl Mailer {
         SystemClock.now()
     }
 
-    /// Handles a Lambda event from either source and answers the partial batch response.
+    /// Handles a Lambda event from either source and answers the partial batch response. Each
+    /// record is read as its source's typed record; one that does not read is parked for an
+    /// operator, never retried for ever.
     pub async fn handle_event(&self, event: Value) -> Value {
-        let source = event["Records"][0]["eventSource"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let records = event["Records"].as_array().cloned().unwrap_or_default();
+        let records = match event {
+            Value::Object(mut event) => match event.remove("Records") {
+                Some(Value::Array(records)) => records,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
         let mut failures = Vec::new();
         for record in records {
-            let outcome = if source == "aws:sqs" {
-                self.handle_sqs_record(&record).await
-            } else {
-                self.handle_stream_record(&record).await
+            let outcome = match MailRecord::read(&record) {
+                Some(MailRecord::Stream(record)) => self.handle_stream_record(&record).await,
+                Some(MailRecord::Queue(message)) => self.handle_sqs_record(&message).await,
+                None => {
+                    let identifier = record_identifier(&record);
+                    self.report_malformed("a record of neither source", &record, &identifier)
+                        .await
+                }
             };
             if let Err(identifier) = outcome {
                 failures.push(json!({ "itemIdentifier": identifier }));
@@ -132,70 +174,67 @@ impl Mailer {
     }
 
     /// One stream record; `Err` with its sequence number when Lambda must deliver it again.
-    async fn handle_stream_record(&self, record: &Value) -> Result<(), String> {
-        let sequence = record["dynamodb"]["SequenceNumber"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let image = &record["dynamodb"]["NewImage"];
-        if record["eventName"] != "INSERT" || image["type"]["S"] != "mail" {
+    async fn handle_stream_record(&self, record: &EventRecord) -> Result<(), String> {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let image = &record.change.new_image;
+        let text = |name: &str| match image.get(name) {
+            Some(StreamValue::S(value)) => Some(value.as_str()),
+            _ => None,
+        };
+        if record.event_name != "INSERT" || text(schema::TYPE_ATTRIBUTE) != Some(item_type::MAIL) {
             return Ok(());
         }
         let (Some(mail_id), Some(recipient), Some(kind)) = (
-            image["mailId"]["S"].as_str(),
-            image["pk"]["S"].as_str(),
-            image["kind"]["S"].as_str(),
+            text(attribute::MAIL_ID),
+            text(schema::PARTITION_KEY),
+            text(attribute::KIND),
         ) else {
+            let shown = serde_json::to_value(record).unwrap_or_default();
             return self
                 .report_malformed(
                     "a stream record without mailId, pk or kind",
-                    record,
+                    &shown,
                     &sequence,
                 )
                 .await;
         };
-        let job = MailJob {
-            mail_id: mail_id.to_owned(),
-            recipient: recipient.to_owned(),
-            kind: kind.to_owned(),
-            attempts: 0,
-            last_error: None,
-            reason: None,
-            enqueued_at: Self::now().as_millis(),
-        };
+        let job = MailJob::first(mail_id, recipient, kind, Self::now().as_millis());
         self.deliver_or_report(&job, &sequence).await
     }
 
     /// One retry-queue message; `Err` with its message id when SQS must deliver it again.
-    async fn handle_sqs_record(&self, record: &Value) -> Result<(), String> {
-        let message_id = record["messageId"].as_str().unwrap_or_default().to_owned();
-        let body = record["body"].as_str().unwrap_or_default();
-        match serde_json::from_str::<MailJob>(body) {
-            Ok(job) => self.deliver_or_report(&job, &message_id).await,
-            Err(_) => {
-                self.report_malformed(
-                    "a retry message that is not a mail job",
-                    record,
-                    &message_id,
-                )
-                .await
-            }
+    async fn handle_sqs_record(&self, message: &SqsMessage) -> Result<(), String> {
+        let message_id = message.message_id.clone().unwrap_or_default();
+        let body = message.body.as_deref().unwrap_or_default();
+        if let Ok(job) = serde_json::from_str::<MailJob>(body) {
+            self.deliver_or_report(&job, &message_id).await
+        } else {
+            let shown = serde_json::to_value(message).unwrap_or_default();
+            self.report_malformed(
+                "a retry message that is not a mail job",
+                &shown,
+                &message_id,
+            )
+            .await
         }
     }
 
     async fn deliver_or_report(&self, job: &MailJob, identifier: &str) -> Result<(), String> {
         let span = tracing::info_span!("mail", mail_id = %job.mail_id, kind = %job.kind);
-        let _entered = span.enter();
-        match self.deliver(job).await {
-            Ok(delivery) => {
-                tracing::info!(?delivery, "handled");
-                Ok(())
-            }
-            Err(error) => {
-                tracing::warn!(%error, "not handed off; the record will be delivered again");
-                Err(identifier.to_owned())
+        async move {
+            match self.deliver(job).await {
+                Ok(delivery) => {
+                    tracing::info!(?delivery, "handled");
+                    Ok(())
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "not handed off; the record will be delivered again");
+                    Err(identifier.to_owned())
+                }
             }
         }
+        .instrument(span)
+        .await
     }
 
     /// A record no job can be made of: parked in the dead-letter queue for an operator, and
@@ -208,20 +247,13 @@ impl Mailer {
     ) -> Result<(), String> {
         tracing::error!(reason, "malformed record");
         let body = json!({ "reason": format!("malformed: {reason}"), "record": record, "enqueuedAt": Self::now().as_millis() });
-        match self
-            .sqs
-            .send_message()
-            .queue_url(&self.config.dead_letter_queue_url)
-            .message_body(body.to_string())
-            .send()
-            .await
-        {
-            Ok(_) => {
+        match self.dead_letter_queue.send_other(&body).await {
+            Ok(()) => {
                 emit(MailMetric::DeadLettered, "unknown", Self::now().as_millis());
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(error = %classify_aws("SQS", &error), "cannot park a malformed record");
+                tracing::error!(%error, "cannot park a malformed record");
                 Err(identifier.to_owned())
             }
         }
@@ -380,7 +412,12 @@ impl Mailer {
 
     async fn retry_later(&self, mail: &OutboxMail, detail: &str) -> Result<Delivery, MailerError> {
         let random = u32::from_le_bytes(OsRandomness.bytes().unwrap_or([0x80; 4]));
-        let wait = retry_delay(mail.attempts, self.config.retry_base, MAX_SQS_DELAY, random);
+        let wait = retry_delay(
+            mail.attempts,
+            self.config.retry_base,
+            queue::MAX_DELAY,
+            random,
+        );
         self.store
             .release_mail(mail.recipient.as_str(), &mail.id, detail, Self::now())
             .await?;
@@ -405,46 +442,17 @@ impl Mailer {
         wait: Duration,
         last_error: Option<&str>,
     ) -> Result<(), MailerError> {
-        let job = MailJob {
-            mail_id: mail.id.clone(),
-            recipient: mail.recipient.as_str().to_owned(),
-            kind: mail.kind.as_str().to_owned(),
-            attempts: mail.attempts,
-            last_error: last_error.map(str::to_owned),
-            reason: None,
-            enqueued_at: Self::now().as_millis(),
-        };
-        let delay = i32::try_from(wait.min(MAX_SQS_DELAY).as_secs()).unwrap_or(900);
-        self.sqs
-            .send_message()
-            .queue_url(&self.config.retry_queue_url)
-            .message_body(serde_json::to_string(&job).unwrap_or_default())
-            .delay_seconds(delay)
-            .send()
-            .await
-            .map_err(|e| classify_aws("SQS", &e))?;
+        let job = MailJob::after_attempts(mail, last_error, None, Self::now().as_millis());
+        self.retry_queue.send(&job, wait).await?;
         Ok(())
     }
 
     /// Parks the job in the dead-letter queue with `reason`, then marks the mail failed. The
     /// queue comes first: if marking fails, the job is delivered again rather than lost.
     async fn dead_letter(&self, mail: &OutboxMail, reason: &str) -> Result<Delivery, MailerError> {
-        let job = MailJob {
-            mail_id: mail.id.clone(),
-            recipient: mail.recipient.as_str().to_owned(),
-            kind: mail.kind.as_str().to_owned(),
-            attempts: mail.attempts,
-            last_error: Some(reason.to_owned()),
-            reason: Some(reason.to_owned()),
-            enqueued_at: Self::now().as_millis(),
-        };
-        self.sqs
-            .send_message()
-            .queue_url(&self.config.dead_letter_queue_url)
-            .message_body(serde_json::to_string(&job).unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| classify_aws("SQS", &e))?;
+        let job =
+            MailJob::after_attempts(mail, Some(reason), Some(reason), Self::now().as_millis());
+        self.dead_letter_queue.send(&job, Duration::ZERO).await?;
         self.store
             .mark_mail_failed(mail.recipient.as_str(), &mail.id, reason, Self::now())
             .await?;
@@ -465,6 +473,32 @@ impl Mailer {
         );
         Ok(Delivery::DeadLettered)
     }
+}
+
+impl MailRecord {
+    /// `record` as a stream record or a queue message, by its `eventSource`; `None` when it is
+    /// neither or does not read as its source's record.
+    fn read(record: &Value) -> Option<Self> {
+        match record.get("eventSource").and_then(Value::as_str) {
+            Some("aws:sqs") => serde_json::from_value(record.clone())
+                .ok()
+                .map(|message| Self::Queue(Box::new(message))),
+            Some("aws:dynamodb") => serde_json::from_value(record.clone())
+                .ok()
+                .map(|record| Self::Stream(Box::new(record))),
+            _ => None,
+        }
+    }
+}
+
+/// The identifier Lambda knows a record by, read without its type: a stream record's sequence
+/// number or a message's id.
+fn record_identifier(record: &Value) -> String {
+    record["dynamodb"]["SequenceNumber"]
+        .as_str()
+        .or_else(|| record["messageId"].as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A job could not be handed off.

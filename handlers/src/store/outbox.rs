@@ -11,7 +11,7 @@ use lambdauth_domain::Timestamp;
 use super::items::{self, OutboxMail};
 use super::schema::{MAIL_SORT_KEY_PREFIX, mail_status};
 use super::{StoreError, UserStore};
-use crate::aws::classify;
+use crate::aws_error::classify;
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -107,7 +107,7 @@ impl UserStore {
             .await
             .map_err(|e| update_error(&e))?;
         let item = output.attributes.ok_or_else(|| {
-            StoreError::Aws(crate::aws::AwsFailure::Unexpected {
+            StoreError::Aws(crate::aws_error::AwsFailure::Unexpected {
                 service: "DynamoDB",
                 detail: "the claim returned no item".to_owned(),
             })

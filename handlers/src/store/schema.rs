@@ -18,6 +18,14 @@ pub const THROTTLE_SORT_KEY: &str = "THROTTLE";
 /// The prefix of an outbox item's sort key.
 pub const MAIL_SORT_KEY_PREFIX: &str = "MAIL#";
 
+/// The attributes of the items besides the keys, the type and the TTL.
+pub mod attribute {
+    /// An outbox item's id.
+    pub const MAIL_ID: &str = "mailId";
+    /// An outbox item's kind of mail.
+    pub const KIND: &str = "kind";
+}
+
 /// Item types.
 pub mod item_type {
     /// A user.

@@ -6,9 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use lambdauth::dev::{DevOptions, DevServer, default_www};
-use lambdauth::emulator::{answers_on, free_port};
-use lambdauth::proxy::SentMail;
+use lambdauth_local::dev::{DevOptions, DevServer, default_www};
+use lambdauth_local::emulator::{answers_on, free_port};
+use lambdauth_local::proxy::SentMail;
 use lambdauth_tests::TestContext;
 use serde_json::json;
 

@@ -4,35 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambdauth::operations::{DeadLetter, dlq_list};
-use lambdauth::pipeline::{LocalMappings, event, failed_identifiers};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::mailer::Mailer;
-use lambdauth_tests::app::TestApp;
+use lambdauth_handlers::mailer::queue::QueuedMessage;
+use lambdauth_local::mappings::{event, failed_identifiers};
+use lambdauth_tests::app::{TestApp, run_until};
 use lambdauth_tests::proxy::{Fault, FaultProxy, Rule};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Runs the mappings until `done` holds, or fails after `rounds`.
-pub async fn run_until(
-    mappings: &mut LocalMappings,
-    mailer: &Mailer,
-    rounds: usize,
-    mut done: impl AsyncFnMut() -> bool,
-) {
-    for _ in 0..rounds {
-        mappings
-            .round(mailer, Duration::ZERO)
-            .await
-            .expect("a round");
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the pipeline did not finish in {rounds} rounds");
-}
 
 async fn signup(app: &TestApp, email: &str) {
     let answer = app
@@ -46,11 +26,11 @@ async fn signup(app: &TestApp, email: &str) {
 
 /// The stream's outbox records, in order (the deployed mapping's filter keeps only these).
 async fn mail_records(app: &TestApp) -> Vec<Value> {
-    let mut mappings_stream = lambdauth::pipeline::StreamSource::for_table(
+    let mut mappings_stream = lambdauth_local::mappings::StreamSource::for_table(
         &app.dynamodb,
         aws_sdk_dynamodbstreams::Client::new(&app.ctx.sdk),
         &app.table,
-        lambdauth_tests::REGION,
+        &lambdauth_tests::region(),
     )
     .await
     .unwrap();
@@ -185,10 +165,10 @@ async fn a_queue_batch_with_two_failing_messages_reports_exactly_those() {
             .unwrap();
         ids.push(mail.id);
     }
-    let queue = lambdauth::pipeline::QueueSource::new(
+    let queue = lambdauth_local::mappings::QueueSource::new(
         sqs.clone(),
         &app.env["RETRY_QUEUE_URL"],
-        lambdauth_tests::REGION,
+        &lambdauth_tests::region(),
     )
     .await
     .unwrap();
@@ -203,7 +183,10 @@ async fn a_queue_batch_with_two_failing_messages_reports_exactly_those() {
     )
     .await;
     let mailer = app.mailer_with(Some(app.ses.url()), Some(proxy.url()));
-    let records: Vec<Value> = messages.iter().map(|(record, _)| record.clone()).collect();
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(record, _)| serde_json::to_value(record).unwrap())
+        .collect();
     let mut reported = failed_identifiers(&mailer.handle_event(event(&records)).await);
     reported.sort();
     let mut expected: Vec<String> = records
@@ -220,26 +203,25 @@ async fn a_queue_batch_with_two_failing_messages_reports_exactly_those() {
     assert_eq!(reported, expected);
 
     // A message that keeps failing moves to the dead-letter queue by the redrive policy.
-    for (record, receipt) in &messages {
-        let failed = expected.iter().any(|id| record["messageId"] == id.as_str());
-        if failed {
-            queue.release(receipt).await.unwrap();
+    for (_, message) in &messages {
+        if expected.contains(&message.message_id) {
+            queue.release(message).await.unwrap();
         } else {
-            queue.delete(receipt).await.unwrap();
+            queue.delete(message).await.unwrap();
         }
     }
     let mut mappings = app.mappings().await;
-    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
+    let dlq = app.dead_letter_queue();
     for _ in 0..40 {
         mappings
             .round(&mailer, Duration::from_secs(1))
             .await
             .unwrap();
-        if dlq_list(&sqs, &dlq).await.unwrap().len() == 2 {
+        if dlq.peek_all().await.unwrap().len() == 2 {
             break;
         }
     }
-    let parked = dlq_list(&sqs, &dlq).await.unwrap();
+    let parked = dlq.peek_all().await.unwrap();
     assert_eq!(parked.len(), 2, "{parked:?}");
     assert!(
         parked
@@ -303,45 +285,20 @@ async fn a_malformed_record_is_parked_not_retried() {
         mailer.handle_event(event(&[broken_stream])).await,
         json!({"batchItemFailures": []})
     );
-    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
-    let parked = dlq_list(&sqs, &app.env["DEAD_LETTER_QUEUE_URL"])
-        .await
-        .unwrap();
+    let parked = app.dead_letter_queue().peek_all().await.unwrap();
     assert_eq!(parked.len(), 2);
     assert!(parked.iter().all(|letter| letter.job.is_none()));
-    // Listing leaves them there; a redrive keeps what is not a job; a purge empties the queue.
-    let report = lambdauth::operations::dlq_redrive(
-        &sqs,
-        &app.functions.core.store,
-        &app.env["DEAD_LETTER_QUEUE_URL"],
-        &app.env["RETRY_QUEUE_URL"],
-        lambdauth_domain::Clock::now(&lambdauth_domain::SystemClock),
-    )
-    .await
-    .unwrap();
-    assert_eq!((report.redriven.len(), report.kept.len()), (0, 2));
-    let purged = lambdauth::operations::dlq_purge(&sqs, &app.env["DEAD_LETTER_QUEUE_URL"])
-        .await
-        .unwrap();
-    assert_eq!(purged, 2);
-    assert!(
-        dlq_list(&sqs, &app.env["DEAD_LETTER_QUEUE_URL"])
-            .await
-            .unwrap()
-            .is_empty()
-    );
 }
 
 /// Runs the pipeline until `count` jobs are in the dead-letter queue; those jobs.
-async fn run_until_parked(app: &TestApp, mailer: &Mailer, count: usize) -> Vec<DeadLetter> {
+async fn run_until_parked(app: &TestApp, mailer: &Mailer, count: usize) -> Vec<QueuedMessage> {
     let mut mappings = app.mappings().await;
-    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
-    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
+    let dlq = app.dead_letter_queue();
     run_until(&mut mappings, mailer, 30, async || {
-        dlq_list(&sqs, &dlq).await.unwrap().len() == count
+        dlq.peek_all().await.unwrap().len() == count
     })
     .await;
-    dlq_list(&sqs, &dlq).await.unwrap()
+    dlq.peek_all().await.unwrap()
 }
 
 #[tokio::test]

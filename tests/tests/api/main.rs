@@ -2,14 +2,11 @@
 
 mod browser;
 mod concurrency;
-mod doctor;
 mod emulator;
 mod existence;
 mod faults;
 mod input;
 mod journey;
-mod legacy;
 mod mail;
-mod mail_faults;
 mod openapi;
 mod template;

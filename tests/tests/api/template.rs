@@ -7,17 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use lambdauth::provision::{
-    DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS, ensure_queues,
-};
 use lambdauth_handlers::Function;
-use lambdauth_handlers::config::{
-    BinaryConfig, ChangePasswordConfig, ConfigError, CreateUserConfig, LoginConfig,
-    LostPasswordConfig, MailerConfig, ResetPasswordConfig, VerifyUserConfig,
-};
-use lambdauth_handlers::store::ensure_table;
+use lambdauth_handlers::config::MISSING;
 use lambdauth_handlers::store::schema::{
     MAIL_SORT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, TYPE_ATTRIBUTE, item_type,
+};
+use lambdauth_local::binaries::Binary;
+use lambdauth_local::provision::{
+    DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS, ensure_queues,
+    ensure_table,
 };
 use lambdauth_tests::TestContext;
 use lambdauth_tests::app::{Item, TestApp};
@@ -200,8 +198,9 @@ fn binary_source(binary: &str) -> String {
     .expect("the binary's source")
 }
 
-/// The configuration a binary's `main` loads (`<Type>::from_env()`).
-fn configuration_of(binary: &str) -> BinaryConfig {
+/// The binary named `binary`, checked to load its own configuration in its `main`
+/// (`<Type>::from_env()`).
+fn configuration_of(binary: &str) -> Binary {
     let source = binary_source(binary);
     let call = source
         .find("::from_env()")
@@ -210,8 +209,13 @@ fn configuration_of(binary: &str) -> BinaryConfig {
         .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .next()
         .unwrap_or_default();
-    BinaryConfig::for_type_name(type_name)
-        .unwrap_or_else(|| panic!("{binary} loads {type_name}, which is not a binary's config"))
+    let known = Binary::for_name(binary).unwrap_or_else(|| panic!("{binary} is not a function"));
+    assert_eq!(
+        known.config_type_name(),
+        type_name,
+        "{binary} loads another function's configuration"
+    );
+    known
 }
 
 #[test]
@@ -308,18 +312,16 @@ fn environment_at_defaults(template: &Template, function: &str) -> HashMap<Strin
     env
 }
 
-/// Loads `load` from `template_env` and from no settings at all, each with the same stand-in
-/// for every variable that is required and not set, and says whether both agree.
-fn loads_the_same<C: PartialEq + std::fmt::Debug>(
-    template_env: &HashMap<String, String>,
-    load: impl Fn(&HashMap<String, String>) -> Result<C, ConfigError>,
-) {
+/// Loads `binary`'s configuration from `template_env` and from no settings at all, each with
+/// the same stand-in for every variable that is required and not set, and says whether both
+/// agree.
+fn loads_the_same(binary: Binary, template_env: &HashMap<String, String>) {
     let mut template_env = template_env.clone();
     let mut defaults = HashMap::new();
     let loaded = loop {
-        match (load(&template_env), load(&defaults)) {
+        match (binary.load(&template_env), binary.load(&defaults)) {
             (Ok(from_template), Ok(from_code)) => break (from_template, from_code),
-            (Err(error), _) | (_, Err(error)) if error.problem == "is not set" => {
+            (Err(error), _) | (_, Err(error)) if error.problem == MISSING => {
                 for env in [&mut template_env, &mut defaults] {
                     env.entry(error.variable.to_owned())
                         .or_insert_with(|| "stand-in".to_owned());
@@ -328,7 +330,7 @@ fn loads_the_same<C: PartialEq + std::fmt::Debug>(
             (Err(error), _) | (_, Err(error)) => panic!("{error}"),
         }
     };
-    assert_eq!(loaded.0, loaded.1);
+    assert_eq!(loaded.0, loaded.1, "{}", binary.name());
 }
 
 #[test]
@@ -336,17 +338,7 @@ fn the_settings_in_the_template_are_the_codes_defaults() {
     let template = Template::load();
     for binary in binaries() {
         let env = environment_at_defaults(&template, template.function_of(&binary));
-        match configuration_of(&binary) {
-            BinaryConfig::CreateUser => loads_the_same(&env, CreateUserConfig::from_source),
-            BinaryConfig::VerifyUser => loads_the_same(&env, VerifyUserConfig::from_source),
-            BinaryConfig::Login => loads_the_same(&env, LoginConfig::from_source),
-            BinaryConfig::ChangePassword => {
-                loads_the_same(&env, ChangePasswordConfig::from_source);
-            }
-            BinaryConfig::LostPassword => loads_the_same(&env, LostPasswordConfig::from_source),
-            BinaryConfig::ResetPassword => loads_the_same(&env, ResetPasswordConfig::from_source),
-            BinaryConfig::Mailer => loads_the_same(&env, MailerConfig::from_source),
-        }
+        loads_the_same(configuration_of(&binary), &env);
     }
 }
 

@@ -12,11 +12,10 @@ use lambdauth_domain::user::User;
 use lambdauth_domain::{Email, PasswordAttempt, PasswordCheck, StoredPassword};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::CoreConfig;
-use lambdauth_handlers::service::{Admitted, Core};
+use lambdauth_handlers::shared::{Admitted, Core};
 use lambdauth_tests::app::{Item, TestApp};
 use lambdauth_tests::legacy::{
-    create_legacy_table, lambdauth_binary, passwords, put_items, scan_file, scan_items, sdk_item,
-    sorted_scan,
+    create_legacy_table, passwords, put_items, scan_file, scan_items, sdk_item, sorted_scan,
 };
 use lambdauth_tests::proxy::{Fault, FaultProxy, Rule};
 use serde_json::{Value, json};
@@ -418,7 +417,7 @@ async fn a_failed_attempt_while_a_login_rehashes_does_not_stop_the_rehash() {
 #[tokio::test]
 async fn the_lambdauth_binary_reports_a_dry_run_then_imports_then_finds_everyone_present() {
     let app = Arc::new(TestApp::spawn("legacy-cli").await);
-    let binary = tokio::task::spawn_blocking(lambdauth_binary).await.unwrap();
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_lambdauth"));
     let run = |extra: &'static [&'static str]| {
         let binary = binary.clone();
         let app = Arc::clone(&app);
@@ -430,7 +429,7 @@ async fn the_lambdauth_binary_reports_a_dry_run_then_imports_then_finds_everyone
                 .args(["--table", &app.table, "--concurrency", "4"])
                 .args(extra)
                 .env("AWS_ENDPOINT_URL", lambdauth_tests::emulator().endpoint())
-                .env("AWS_REGION", lambdauth_tests::REGION)
+                .env("AWS_REGION", lambdauth_tests::region())
                 .env("AWS_ACCESS_KEY_ID", "test")
                 .env("AWS_SECRET_ACCESS_KEY", "test")
                 .env_remove("AWS_PROFILE")

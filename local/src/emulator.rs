@@ -149,6 +149,36 @@ fn run_script(args: &[String]) -> Result<String, EmulatorError> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// The region every emulator client uses: the environment's (`AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`) where it names one, otherwise `us-east-1`.
+pub fn region() -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| "us-east-1".to_owned())
+}
+
+/// SDK settings that reach the emulator at `endpoint`: the [`region`], and the environment's
+/// credentials where it has them, otherwise throw-away keys (an emulator accepts any). The one
+/// place the command line, the tests and the benchmarks build them.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region()));
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none()
+    {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "lambdauth-local",
+        ));
+    }
+    loader.load().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lambdauth::operations::{dlq_list, dlq_redrive};
+use lambdauth::dlq::{dlq_list, dlq_redrive};
 use lambdauth_domain::{Clock, SystemClock};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::store::UserStore;
@@ -20,7 +20,8 @@ use lambdauth_tests::proxy::{Fault, FaultProxy, Seen};
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::mail::run_until;
+use lambdauth_tests::app::run_until;
+use lambdauth_tests::stats::quantile;
 
 /// Five stacks: `tokio::join!` below runs one per stack.
 const STACKS: usize = 5;
@@ -32,16 +33,6 @@ fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
-}
-
-fn quantile(sorted: &[i64], q: f64) -> i64 {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 /// What one stack did.
@@ -92,8 +83,7 @@ async fn run_stack(index: usize, proxy: Arc<FaultProxy>, rejecting: Arc<AtomicBo
     };
     let mailer = app.mailer_with(Some(proxy.url()), None);
     let mut mappings = app.mappings().await;
-    let sqs = aws_sdk_sqs::Client::new(&app.ctx.sdk);
-    let dlq = app.env["DEAD_LETTER_QUEUE_URL"].clone();
+    let dlq = app.dead_letter_queue();
     let delivered = |proxy: &FaultProxy| {
         proxy
             .sent()
@@ -103,11 +93,11 @@ async fn run_stack(index: usize, proxy: Arc<FaultProxy>, rejecting: Arc<AtomicBo
     };
     let expected = JOBS_PER_STACK - rejected.len();
     let drain = run_until(&mut mappings, &mailer, 3000, async || {
-        delivered(&proxy) >= expected && dlq_list(&sqs, &dlq).await.unwrap().len() >= rejected.len()
+        delivered(&proxy) >= expected && dlq_list(&dlq).await.unwrap().len() >= rejected.len()
     });
     let (signed_up, ()) = tokio::join!(signups, drain);
 
-    let parked = dlq_list(&sqs, &dlq).await.unwrap();
+    let parked = dlq_list(&dlq).await.unwrap();
     assert_eq!(parked.len(), rejected.len());
     for letter in &parked {
         assert!(letter.job.as_ref().unwrap().recipient.contains("reject"));
@@ -128,21 +118,15 @@ async fn run_stack(index: usize, proxy: Arc<FaultProxy>, rejecting: Arc<AtomicBo
     while rejecting.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let report = dlq_redrive(
-        &sqs,
-        &store,
-        &dlq,
-        &app.env["RETRY_QUEUE_URL"],
-        SystemClock.now(),
-    )
-    .await
-    .unwrap();
+    let report = dlq_redrive(&store, &dlq, &app.retry_queue(), SystemClock.now())
+        .await
+        .unwrap();
     assert_eq!(report.redriven.len(), rejected.len());
     run_until(&mut mappings, &mailer, 600, async || {
         delivered(&proxy) >= JOBS_PER_STACK
     })
     .await;
-    assert!(dlq_list(&sqs, &dlq).await.unwrap().is_empty());
+    assert!(dlq_list(&dlq).await.unwrap().is_empty());
     StackRun {
         signed_up,
         latencies,

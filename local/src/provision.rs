@@ -4,10 +4,11 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentity::Client as CognitoClient;
+use aws_sdk_dynamodb::Client as DynamoDbClient;
 use aws_sdk_kms::Client as KmsClient;
-use lambdauth_handlers::aws::{AwsFailure, classify};
+use lambdauth_handlers::aws_error::{AwsFailure, classify};
 use lambdauth_handlers::config::{DEFAULT_TABLE_NAME, Source};
-use lambdauth_handlers::store::ensure_table;
+use lambdauth_handlers::store::schema;
 
 /// The names of everything [`provision`] makes, and the settings it hands on to the functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,6 +322,86 @@ pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String
         .attributes
         .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
         .unwrap_or_default())
+}
+
+/// Creates the table if it does not exist: `pk`/`sk` keys, on-demand billing, a stream of new
+/// images (the outbox feed) and the TTL attribute. Returns once the table is active.
+pub async fn ensure_table(client: &DynamoDbClient, table: &str) -> Result<(), AwsFailure> {
+    use aws_sdk_dynamodb::client::Waiters as _;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let definition_error = |e: aws_sdk_dynamodb::error::BuildError| AwsFailure::Unexpected {
+        service: "DynamoDB",
+        detail: e.to_string(),
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(schema::PARTITION_KEY).map_err(definition_error)?)
+        .attribute_definitions(attribute(schema::SORT_KEY).map_err(definition_error)?)
+        .key_schema(key(schema::PARTITION_KEY, KeyType::Hash).map_err(definition_error)?)
+        .key_schema(key(schema::SORT_KEY, KeyType::Range).map_err(definition_error)?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(definition_error)?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) => {}
+        Err(error) => return Err(classify("DynamoDB", &error)),
+    }
+    client
+        .wait_until_table_exists()
+        .table_name(table)
+        .wait(std::time::Duration::from_mins(2))
+        .await
+        .map_err(|e| AwsFailure::Unexpected {
+            service: "DynamoDB",
+            detail: format!("the table did not become active: {e}"),
+        })?;
+    let ttl = client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(schema::TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(definition_error)?,
+        )
+        .send()
+        .await;
+    match ttl {
+        Ok(_) => Ok(()),
+        Err(error) => match classify("DynamoDB", &error) {
+            // Enabling TTL twice is refused; that is the state we want.
+            AwsFailure::Unexpected { detail, .. } if detail.contains("already enabled") => Ok(()),
+            failure => Err(failure),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::future::Future;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::operations::{Outcome, Request};
+use crate::endpoints::{Outcome, Request};
 
 /// JSON logs to standard output (CloudWatch), filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
@@ -40,7 +40,13 @@ where
         Box::pin(async move {
             let (payload, context) = event.into_parts();
             Ok::<Value, std::convert::Infallible>(
-                crate::lambda::handle_event(operation, payload, &context.request_id, handler).await,
+                crate::api::envelope::handle_event(
+                    operation,
+                    payload,
+                    &context.request_id,
+                    handler,
+                )
+                .await,
             )
         })
     }))

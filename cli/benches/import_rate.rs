@@ -3,7 +3,7 @@
 //! here), imported into a fresh stack in the local emulator, then imported again (every user
 //! already present). Prints users per second for both runs.
 //!
-//! `cargo run --release -p lambdauth-bench --bin import -- --users 10000`
+//! `cargo bench -p lambdauth --bench import_rate -- --users 10000`
 
 use std::time::Instant;
 

@@ -6,11 +6,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_lambda_events::sqs::SqsMessage;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use lambdauth_handlers::aws::{AwsFailure, classify};
+use lambdauth_handlers::aws_error::{AwsFailure, classify};
 use lambdauth_handlers::mailer::Mailer;
+use lambdauth_handlers::mailer::queue::{MailQueue, QueuedMessage};
 use serde_json::{Map, Value, json};
 
 /// The most records handed to the mailer in one event (the template's batch sizes).
@@ -19,7 +21,7 @@ pub const BATCH_SIZE: usize = 10;
 /// `MaximumRetryAttempts`).
 pub const MAX_STREAM_RETRIES: u32 = 10;
 /// How soon a failed queue message is visible again locally.
-const FAILED_MESSAGE_VISIBILITY: i32 = 1;
+const FAILED_MESSAGE_VISIBILITY: Duration = Duration::from_secs(1);
 
 fn attribute_json(value: &AttributeValue) -> Value {
     match value {
@@ -187,8 +189,7 @@ impl StreamSource {
 /// Receives from a queue as Lambda's SQS poller does.
 #[derive(Debug, Clone)]
 pub struct QueueSource {
-    client: aws_sdk_sqs::Client,
-    url: String,
+    queue: MailQueue,
     arn: String,
     region: String,
 }
@@ -202,80 +203,46 @@ impl QueueSource {
     ) -> Result<Self, AwsFailure> {
         let arn = crate::provision::queue_arn(&client, url).await?;
         Ok(Self {
-            client,
-            url: url.to_owned(),
+            queue: MailQueue::new(client, url),
             arn,
             region: region.to_owned(),
         })
     }
 
-    /// Up to ten messages, as SQS event records with their receipt handles, waiting up to
-    /// `wait` for the first.
-    pub async fn receive(&self, wait: Duration) -> Result<Vec<(Value, String)>, AwsFailure> {
-        let output = self
-            .client
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(0))
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(|e| classify("SQS", &e))?;
-        Ok(output
-            .messages()
-            .iter()
+    /// Up to ten messages as the SQS event records Lambda builds, each with the message it came
+    /// from, waiting up to `wait` for the first.
+    pub async fn receive(
+        &self,
+        wait: Duration,
+    ) -> Result<Vec<(SqsMessage, QueuedMessage)>, AwsFailure> {
+        let messages = self.queue.receive(wait, None).await?;
+        Ok(messages
+            .into_iter()
             .map(|message| {
-                let attributes: Map<String, Value> = message
-                    .attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let record = json!({
-                    "messageId": message.message_id(),
-                    "receiptHandle": message.receipt_handle(),
-                    "body": message.body(),
-                    "attributes": attributes,
-                    "messageAttributes": {},
-                    "md5OfBody": message.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": self.arn,
-                    "awsRegion": self.region,
-                });
-                (
-                    record,
-                    message.receipt_handle().unwrap_or_default().to_owned(),
-                )
+                let mut record = SqsMessage::default();
+                record.message_id = Some(message.message_id.clone());
+                record.receipt_handle = Some(message.receipt_handle.clone());
+                record.body = Some(message.body.clone());
+                record.md5_of_body.clone_from(&message.md5_of_body);
+                record.attributes = message.attributes.iter().cloned().collect();
+                record.event_source = Some("aws:sqs".to_owned());
+                record.event_source_arn = Some(self.arn.clone());
+                record.aws_region = Some(self.region.clone());
+                (record, message)
             })
             .collect())
     }
 
     /// Deletes a handled message.
-    pub async fn delete(&self, receipt_handle: &str) -> Result<(), AwsFailure> {
-        self.client
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .map_err(|e| classify("SQS", &e))?;
-        Ok(())
+    pub async fn delete(&self, message: &QueuedMessage) -> Result<(), AwsFailure> {
+        self.queue.delete(message).await
     }
 
     /// Makes a failed message visible again soon.
-    pub async fn release(&self, receipt_handle: &str) -> Result<(), AwsFailure> {
-        self.client
-            .change_message_visibility()
-            .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(FAILED_MESSAGE_VISIBILITY)
-            .send()
+    pub async fn release(&self, message: &QueuedMessage) -> Result<(), AwsFailure> {
+        self.queue
+            .make_visible_after(message, FAILED_MESSAGE_VISIBILITY)
             .await
-            .map_err(|e| classify("SQS", &e))?;
-        Ok(())
     }
 }
 
@@ -382,17 +349,17 @@ impl LocalMappings {
         let messages = self.queue.receive(wait).await?;
         if !messages.is_empty() {
             round.queue_messages = messages.len();
-            let records: Vec<Value> = messages.iter().map(|(record, _)| record.clone()).collect();
+            let records: Vec<Value> = messages
+                .iter()
+                .map(|(record, _)| serde_json::to_value(record).unwrap_or_default())
+                .collect();
             let failures = failed_identifiers(&mailer.handle_event(event(&records)).await);
             round.failures += failures.len();
-            for (record, receipt) in &messages {
-                let failed = record["messageId"]
-                    .as_str()
-                    .is_some_and(|id| failures.iter().any(|f| f == id));
-                if failed {
-                    self.queue.release(receipt).await?;
+            for (_, message) in &messages {
+                if failures.contains(&message.message_id) {
+                    self.queue.release(message).await?;
                 } else {
-                    self.queue.delete(receipt).await?;
+                    self.queue.delete(message).await?;
                 }
             }
         }

@@ -246,57 +246,6 @@ async fn a_disabled_key_is_a_problem_and_parked_mail_a_warning() {
     );
 }
 
-/// The longest the build of the binary may take (it waits for the target directory's lock
-/// while another build holds it).
-const BUILD_LIMIT: std::time::Duration = std::time::Duration::from_mins(15);
-
-/// The `lambdauth` binary, built for this run.
-fn lambdauth_binary() -> PathBuf {
-    let mut build = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            "lambdauth",
-            "--bin",
-            "lambdauth",
-            "--message-format=json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("cargo build");
-    let stdout = build.stdout.take().expect("piped");
-    let messages = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = build.try_wait().expect("cargo build runs") {
-            break status;
-        }
-        if started.elapsed() > BUILD_LIMIT {
-            build.kill().expect("stop cargo build");
-            panic!("cargo build of lambdauth took over {BUILD_LIMIT:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
-    let errors = build
-        .stderr
-        .take()
-        .map(|stderr| std::io::read_to_string(stderr).unwrap_or_default())
-        .unwrap_or_default();
-    assert!(status.success(), "{errors}");
-    messages
-        .join()
-        .expect("read cargo's output")
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find_map(|message| {
-            (message["target"]["name"] == "lambdauth" && message["executable"].is_string())
-                .then(|| PathBuf::from(message["executable"].as_str().unwrap_or_default()))
-        })
-        .expect("cargo names the executable")
-}
-
 fn run_doctor(binary: &PathBuf, env: &HashMap<&str, String>) -> (i32, String) {
     let output = Command::new(binary)
         .arg("doctor")
@@ -314,15 +263,13 @@ fn run_doctor(binary: &PathBuf, env: &HashMap<&str, String>) -> (i32, String) {
 #[tokio::test]
 async fn the_command_exits_zero_when_healthy_and_one_when_not() {
     let app = TestApp::spawn("doctor-binary").await;
-    let binary = tokio::task::spawn_blocking(lambdauth_binary)
-        .await
-        .expect("built");
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_lambdauth"));
     let mut env: HashMap<&str, String> = [
         (
             "AWS_ENDPOINT_URL",
             lambdauth_tests::emulator().endpoint().to_owned(),
         ),
-        ("AWS_REGION", lambdauth_tests::REGION.to_owned()),
+        ("AWS_REGION", lambdauth_tests::region()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("TABLE_NAME", app.table.clone()),

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::Functions;
+use crate::functions::http_api_event;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use axum::Router;
@@ -21,18 +23,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use lambdauth_handlers::Function;
 use lambdauth_handlers::config::MailerConfig;
-use lambdauth_handlers::lambda::http_api_event;
-use lambdauth_handlers::mailer::{Mailer, SES_ATTEMPT_TIMEOUT, ses_client};
-use lambdauth_handlers::sealer::TokenSealer;
-use lambdauth_handlers::store::UserStore;
-use lambdauth_handlers::{Function, Functions};
+use lambdauth_handlers::mailer::{Mailer, Overrides};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
-use crate::pipeline::LocalMappings;
+use crate::mappings::LocalMappings;
 use crate::provision::{Provisioned, Resources, provision};
 use crate::proxy::{FaultProxy, Rule, SentMail};
 
@@ -180,15 +179,11 @@ impl DevServer {
 
 fn mailer(aws: &SdkConfig, environment: &HashMap<String, String>, ses: &str) -> Result<Mailer> {
     let config = MailerConfig::from_source(environment).context("configuring the mailer")?;
-    let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table_name);
-    Mailer::new(
-        config,
-        store,
-        TokenSealer::decrypt_only(aws_sdk_kms::Client::new(aws)),
-        ses_client(aws, Some(ses), SES_ATTEMPT_TIMEOUT),
-        aws_sdk_sqs::Client::new(aws),
-    )
-    .context("loading the mail templates")
+    let overrides = Overrides {
+        ses_endpoint: Some(ses),
+        ..Overrides::default()
+    };
+    Mailer::assemble(aws, config, overrides).context("loading the mail templates")
 }
 
 /// Feeds the mailer from both sources until told to stop, printing each mail SES accepted.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::api::{ApiError, ApiResponse};
-use crate::operations::{Outcome, Request};
+use crate::endpoints::{Outcome, Request};
 
 /// How the request arrived, and so how the answer must leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,49 +30,6 @@ fn is_http_api_event(event: &Value) -> bool {
             .get("requestContext")
             .and_then(|context| context.get("http"))
             .is_some_and(Value::is_object)
-}
-
-/// The HTTP API (payload 2.0) event API Gateway sends for `POST path` with `headers` and
-/// `body`: what the local runtime hands a function, so that it runs exactly as deployed.
-pub fn http_api_event(
-    path: &str,
-    headers: &[(String, String)],
-    body: &str,
-    request_id: &str,
-) -> Value {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.clone())))
-        .collect();
-    serde_json::json!({
-        "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": headers.get("user-agent").and_then(Value::as_str).unwrap_or(""),
-            },
-            "requestId": request_id,
-            "routeKey": format!("POST {path}"),
-            "stage": "$default",
-            "timeEpoch": now,
-        },
-        "body": body,
-        "isBase64Encoded": false,
-    })
 }
 
 /// Unwraps an event into a request.
@@ -176,20 +133,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn a_built_http_api_event_parses_as_one() {
-        let event = http_api_event(
-            "/login",
-            &[("Accept-Language".to_owned(), "de".to_owned())],
-            r#"{"email":"a@b.co"}"#,
-            "r1",
-        );
-        let (request, via) = request_from_event(event, "r1").unwrap();
-        assert_eq!(via, Via::HttpApi);
-        assert_eq!(request.accept_language.as_deref(), Some("de"));
-        assert_eq!(request.body, br#"{"email":"a@b.co"}"#);
-    }
 
     fn http_event(body: &str, base64: bool) -> Value {
         json!({

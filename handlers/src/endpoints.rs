@@ -19,7 +19,7 @@ use crate::api::{
 use crate::error::HandlerError;
 use crate::identity::IdentityIssuer;
 use crate::sealer::TokenSealer;
-use crate::service::{Admitted, Core};
+use crate::shared::{Admitted, Core};
 
 /// A request, however it arrived.
 #[derive(Debug, Clone)]

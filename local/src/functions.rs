@@ -1,0 +1,143 @@
+//! All six HTTP functions together over one set of clients, and the API Gateway event that
+//! reaches them: what the local runtime serves and the integration tests call, so that both run
+//! the Lambdas' own event handling.
+
+use aws_config::SdkConfig;
+use lambdauth_handlers::Function;
+use lambdauth_handlers::api::envelope;
+use lambdauth_handlers::config::{ConfigError, CoreConfig, IdentityConfig, MailingConfig, Source};
+use lambdauth_handlers::endpoints::{self, Outcome, Request};
+use lambdauth_handlers::error::HandlerError;
+use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::sealer::TokenSealer;
+use lambdauth_handlers::shared::Core;
+use lambdauth_handlers::store::UserStore;
+use serde_json::Value;
+
+/// Why the functions could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A variable is missing or malformed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The hashing settings were refused.
+    #[error(transparent)]
+    Core(#[from] HandlerError),
+}
+
+/// All six functions over one set of clients.
+#[derive(Debug, Clone)]
+pub struct Functions {
+    /// The shared part.
+    pub core: Core,
+    /// KMS, for the mails with links.
+    pub sealer: TokenSealer,
+    /// Cognito, for login.
+    pub identity: IdentityIssuer,
+}
+
+impl Functions {
+    /// All six over clients built from `aws`, configured from `source` with the variables the
+    /// six Lambdas read (one process stands in for all of them).
+    pub fn from_source(aws: &SdkConfig, source: &impl Source) -> Result<Self, StartError> {
+        let core = CoreConfig::from_source(source)?;
+        let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name);
+        Ok(Self {
+            core: Core::new(&core, store)?,
+            sealer: TokenSealer::new(
+                aws_sdk_kms::Client::new(aws),
+                MailingConfig::from_source(source)?.kms_key_id,
+            ),
+            identity: IdentityIssuer::new(
+                aws_sdk_cognitoidentity::Client::new(aws),
+                IdentityConfig::from_source(source)?,
+            ),
+        })
+    }
+
+    /// Runs `function` on `request`, as its Lambda would.
+    pub async fn call(&self, function: Function, request: Request) -> Outcome {
+        match function {
+            Function::CreateUser => endpoints::create_user(&self.core, &self.sealer, request).await,
+            Function::VerifyUser => endpoints::verify_user(&self.core, request).await,
+            Function::Login => endpoints::login(&self.core, &self.identity, request).await,
+            Function::ChangePassword => endpoints::change_password(&self.core, request).await,
+            Function::LostPassword => {
+                endpoints::lost_password(&self.core, &self.sealer, request).await
+            }
+            Function::ResetPassword => endpoints::reset_password(&self.core, request).await,
+        }
+    }
+
+    /// Handles a Lambda event (HTTP API or direct invoke) for `function`, as its Lambda would.
+    pub async fn handle_event(&self, function: Function, event: Value, request_id: &str) -> Value {
+        envelope::handle_event(function.name(), event, request_id, |request| {
+            self.call(function, request)
+        })
+        .await
+    }
+}
+
+/// The HTTP API (payload 2.0) event API Gateway sends for `POST path` with `headers` and
+/// `body`: what the local runtime hands a function, so that it runs exactly as deployed.
+pub fn http_api_event(
+    path: &str,
+    headers: &[(String, String)],
+    body: &str,
+    request_id: &str,
+) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.clone())))
+        .collect();
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent").and_then(Value::as_str).unwrap_or(""),
+            },
+            "requestId": request_id,
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "timeEpoch": now,
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use lambdauth_handlers::api::envelope::{Via, request_from_event};
+
+    use super::*;
+
+    #[test]
+    fn a_built_http_api_event_parses_as_one() {
+        let event = http_api_event(
+            "/login",
+            &[("Accept-Language".to_owned(), "de".to_owned())],
+            r#"{"email":"a@b.co"}"#,
+            "r1",
+        );
+        let (request, via) = request_from_event(event, "r1").unwrap();
+        assert_eq!(via, Via::HttpApi);
+        assert_eq!(request.accept_language.as_deref(), Some("de"));
+        assert_eq!(request.body, br#"{"email":"a@b.co"}"#);
+    }
+}

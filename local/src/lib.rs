@@ -1,0 +1,23 @@
+//! LambdAuth on a developer's machine, never deployed. The command line (`lambdauth dev`,
+//! `provision`, `emulator`), the tests and the benchmarks all take these from here:
+//!
+//! - [`emulator`]: the local AWS emulator (start, stop, ownership) and the SDK settings that
+//!   reach it;
+//! - [`provision`]: creating, idempotently, everything the functions need;
+//! - [`functions`]: the six functions over one set of clients, and the API Gateway event that
+//!   reaches them;
+//! - [`mappings`]: the mailer's two event source mappings, run by polling;
+//! - [`proxy`]: the SES recording and fault-injecting proxy;
+//! - [`dev`]: the dev server that puts all of it together;
+//! - [`binaries`]: the seven Lambda binaries' configurations and the variables they read, for
+//!   the template checks.
+
+pub mod binaries;
+pub mod dev;
+pub mod emulator;
+pub mod functions;
+pub mod mappings;
+pub mod provision;
+pub mod proxy;
+
+pub use functions::{Functions, http_api_event};
