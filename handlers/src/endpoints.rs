@@ -10,7 +10,7 @@ use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password as 
 use lambdauth_domain::usecases::signup::{SignupAnswer, SignupInput, signup};
 use lambdauth_domain::usecases::verify::{VerifyAnswer, verify};
 use lambdauth_domain::{Email, NewPassword, PasswordAttempt, Token};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::{
     ApiError, ApiResponse, ChangePasswordBody, CreateUserBody, LoginBody, LostPasswordBody,
@@ -35,16 +35,6 @@ pub struct Request {
 /// The result of a handler.
 pub type Outcome = Result<ApiResponse, HandlerError>;
 
-/// One of the original's answers with `false`: its field, a status, and the error object.
-fn refusal(status: u16, body: Value, code: &'static str, message: &str) -> ApiResponse {
-    let mut body = body;
-    body["error"] = json!({ "code": code, "message": message });
-    ApiResponse::json(status, body)
-}
-
-const WRONG_CREDENTIALS: &str = "the email address or the password is wrong";
-const BAD_LINK: &str = "the link is invalid or has expired";
-
 /// `LambdAuthCreateUser`: `{email, password}` → `{created}`.
 pub async fn create_user(core: &Core, sealer: &TokenSealer, request: Request) -> Outcome {
     let body: CreateUserBody = parse_body(&request.body)?;
@@ -65,12 +55,7 @@ pub async fn create_user(core: &Core, sealer: &TokenSealer, request: Request) ->
         .await?;
     Ok(match answer {
         SignupAnswer::Created => ApiResponse::ok(json!({ "created": true })),
-        SignupAnswer::NotCreated => refusal(
-            409,
-            json!({ "created": false }),
-            "UserExists",
-            "an account with this email address already exists",
-        ),
+        SignupAnswer::NotCreated => ApiError::UserExists.into_response(),
     })
 }
 
@@ -86,9 +71,7 @@ pub async fn verify_user(core: &Core, request: Request) -> Outcome {
         .await?;
     Ok(match answer {
         VerifyAnswer::Verified => ApiResponse::ok(json!({ "verified": true })),
-        VerifyAnswer::NotVerified => {
-            refusal(400, json!({ "verified": false }), "InvalidToken", BAD_LINK)
-        }
+        VerifyAnswer::NotVerified => ApiError::InvalidLink { answer: "verified" }.into_response(),
     })
 }
 
@@ -98,14 +81,7 @@ pub async fn login(core: &Core, identity: &IdentityIssuer, request: Request) -> 
     let email = Email::parse(&body.email)?;
     let attempt = PasswordAttempt::new(&body.password)?;
     let admitted = core.admit(&email).await?;
-    let failed = || {
-        refusal(
-            401,
-            json!({ "login": false }),
-            "InvalidCredentials",
-            WRONG_CREDENTIALS,
-        )
-    };
+    let failed = || ApiError::InvalidCredentials { answer: "login" }.into_response();
     let Admitted::User(user) = admitted else {
         core.check(attempt, None).await?;
         return Ok(failed());
@@ -132,12 +108,7 @@ pub async fn login(core: &Core, identity: &IdentityIssuer, request: Request) -> 
                 "expiresIn": token.expires_in.as_secs(),
             })))
         }
-        Some(LoginAnswer::NotVerified) => Ok(refusal(
-            403,
-            json!({ "login": false, "verified": false }),
-            "UserNotVerified",
-            "the email address is not verified yet; follow the link in the verification mail",
-        )),
+        Some(LoginAnswer::NotVerified) => Ok(ApiError::UserNotVerified.into_response()),
         Some(LoginAnswer::Failed) | None => Ok(failed()),
     }
 }
@@ -148,14 +119,7 @@ pub async fn change_password(core: &Core, request: Request) -> Outcome {
     let email = Email::parse(&body.email)?;
     let old = PasswordAttempt::new(&body.old_password)?;
     let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
-    let failed = || {
-        refusal(
-            401,
-            json!({ "changed": false }),
-            "InvalidCredentials",
-            WRONG_CREDENTIALS,
-        )
-    };
+    let failed = || ApiError::InvalidCredentials { answer: "changed" }.into_response();
     let Admitted::User(user) = core.admit(&email).await? else {
         core.check(old, None).await?;
         return Ok(failed());
@@ -194,12 +158,7 @@ pub async fn lost_password(core: &Core, sealer: &TokenSealer, request: Request) 
         .await?;
     match answer {
         LostAnswer::Sent => Ok(ApiResponse::ok(json!({ "sent": true }))),
-        LostAnswer::NotSent => Ok(refusal(
-            404,
-            json!({ "sent": false }),
-            "UserNotFound",
-            "no account has this email address",
-        )),
+        LostAnswer::NotSent => Ok(ApiError::UserNotFound.into_response()),
         LostAnswer::TooSoon(wait) => Err(ApiError::TooManyRequests(wait).into()),
     }
 }
@@ -225,8 +184,6 @@ pub async fn reset_password(core: &Core, request: Request) -> Outcome {
         .await?;
     Ok(match answer {
         ResetAnswer::Changed => ApiResponse::ok(json!({ "changed": true })),
-        ResetAnswer::NotChanged => {
-            refusal(400, json!({ "changed": false }), "InvalidToken", BAD_LINK)
-        }
+        ResetAnswer::NotChanged => ApiError::InvalidLink { answer: "changed" }.into_response(),
     })
 }

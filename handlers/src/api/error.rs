@@ -16,6 +16,28 @@ pub enum ApiError {
         /// A sentence for people.
         message: String,
     },
+    /// 401 `InvalidCredentials`, with the original's `{<answer>: false}` (`login` or `changed`):
+    /// the address or the password is wrong. One answer for every failed attempt, whatever the
+    /// reason, so that it tells nothing about the account.
+    InvalidCredentials {
+        /// The original's answer field.
+        answer: &'static str,
+    },
+    /// 403 `UserNotVerified` with `{login: false, verified: false}`: the right password on an
+    /// address whose verification link was not followed yet.
+    UserNotVerified,
+    /// 404 `UserNotFound` with `{sent: false}`: no account has the address (only with existence
+    /// prevention off).
+    UserNotFound,
+    /// 409 `UserExists` with `{created: false}`: the address has an account (only with existence
+    /// prevention off).
+    UserExists,
+    /// 400 `InvalidToken` with the original's `{<answer>: false}` (`verified` or `changed`): the
+    /// mailed link is invalid, used or expired.
+    InvalidLink {
+        /// The original's answer field.
+        answer: &'static str,
+    },
     /// 429 `TooManyRequests` with a `Retry-After` header.
     TooManyRequests(RetryAfter),
     /// 503 `ServiceUnavailable` with `Retry-After: 1`: a dependency is throttling; nothing was
@@ -40,7 +62,11 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Self::BadRequest { .. } => 400,
+            Self::BadRequest { .. } | Self::InvalidLink { .. } => 400,
+            Self::InvalidCredentials { .. } => 401,
+            Self::UserNotVerified => 403,
+            Self::UserNotFound => 404,
+            Self::UserExists => 409,
             Self::TooManyRequests(_) => 429,
             Self::ServiceUnavailable => 503,
             Self::Internal { .. } => 500,
@@ -51,17 +77,47 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. } => code,
+            Self::InvalidCredentials { .. } => "InvalidCredentials",
+            Self::UserNotVerified => "UserNotVerified",
+            Self::UserNotFound => "UserNotFound",
+            Self::UserExists => "UserExists",
+            Self::InvalidLink { .. } => "InvalidToken",
             Self::TooManyRequests(_) => "TooManyRequests",
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::Internal { .. } => "InternalError",
         }
     }
 
-    /// The response: `{"error": {"code": …, "message": …}}` (and `requestId` for a 500).
+    /// The response: `{"error": {"code": …, "message": …}}` (and `requestId` for a 500), after
+    /// the original's `{<answer>: false}` fields where it had them.
     pub fn into_response(self) -> ApiResponse {
         let status = self.status();
         let code = self.code();
+        let refusal = |answers: &[&str], message: &str| {
+            let mut body = serde_json::Map::new();
+            for answer in answers {
+                body.insert((*answer).to_owned(), false.into());
+            }
+            body.insert(
+                "error".to_owned(),
+                json!({ "code": code, "message": message }),
+            );
+            ApiResponse::json(status, body.into())
+        };
         match self {
+            Self::InvalidCredentials { answer } => refusal(&[answer], WRONG_CREDENTIALS),
+            Self::UserNotVerified => refusal(
+                &["login", "verified"],
+                "the email address is not verified yet; follow the link in the verification mail",
+            ),
+            Self::UserNotFound => refusal(&["sent"], "no account has this email address"),
+            Self::UserExists => refusal(
+                &["created"],
+                "an account with this email address already exists",
+            ),
+            Self::InvalidLink { answer } => {
+                refusal(&[answer], "the link is invalid or has expired")
+            }
             Self::BadRequest { message, .. } => {
                 ApiResponse::json(status, json!({ "error": { "code": code, "message": message } }))
             }
@@ -91,6 +147,9 @@ impl ApiError {
     }
 }
 
+/// The one message of every failed password attempt.
+const WRONG_CREDENTIALS: &str = "the email address or the password is wrong";
+
 fn from_rule(error: &(impl ErrorCode + std::fmt::Display)) -> ApiError {
     ApiError::bad_request(error.code(), error.to_string())
 }
@@ -118,6 +177,58 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn refusals_carry_the_originals_false_answers_with_one_status_each() {
+        let cases = [
+            (
+                ApiError::InvalidCredentials { answer: "login" },
+                401,
+                "InvalidCredentials",
+                json!({"login": false}),
+            ),
+            (
+                ApiError::InvalidCredentials { answer: "changed" },
+                401,
+                "InvalidCredentials",
+                json!({"changed": false}),
+            ),
+            (
+                ApiError::UserNotVerified,
+                403,
+                "UserNotVerified",
+                json!({"login": false, "verified": false}),
+            ),
+            (
+                ApiError::UserNotFound,
+                404,
+                "UserNotFound",
+                json!({"sent": false}),
+            ),
+            (
+                ApiError::UserExists,
+                409,
+                "UserExists",
+                json!({"created": false}),
+            ),
+            (
+                ApiError::InvalidLink { answer: "verified" },
+                400,
+                "InvalidToken",
+                json!({"verified": false}),
+            ),
+        ];
+        for (error, status, code, answers) in cases {
+            assert_eq!((error.status(), error.code()), (status, code));
+            let response = error.into_response();
+            assert_eq!(response.status, status);
+            assert_eq!(response.body["error"]["code"], code);
+            assert!(response.body["error"]["message"].is_string());
+            for (field, value) in answers.as_object().unwrap() {
+                assert_eq!(&response.body[field], value, "{code}: {field}");
+            }
+        }
+    }
     use lambdauth_domain::{Email, NewPassword, PasswordPolicy};
 
     #[test]
