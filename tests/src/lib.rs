@@ -4,20 +4,57 @@
 //! asks for it (or the one named by `AWS_ENDPOINT_URL` is used) and stops by itself when the test
 //! process ends. Each test gets its own resource prefix, so tests run in parallel without seeing
 //! each other's tables, queues or keys.
+//!
+//! The tests print nothing of what the code logs unless asked to: see [`init_test_log`].
 
 pub mod app;
 pub mod legacy;
 pub mod stats;
 pub use lambdauth_local::proxy;
 
-use std::sync::OnceLock;
+use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Once, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use lambdauth_handlers::config::DEFAULT_DEVELOPER_PROVIDER_NAME;
 use lambdauth_local::emulator::Emulator;
 use lambdauth_local::provision::{LOCAL_PAGES, Resources};
+use tracing_subscriber::EnvFilter;
+
+/// Shows the `tracing` logs of the code under test (handlers, mailer, local runtime) when the
+/// environment variable `TEST_LOG` is set to anything non-empty, filtered by `RUST_LOG` (`info`
+/// when unset); otherwise the tests print nothing of them:
+///
+/// ```text
+/// TEST_LOG=1 cargo test -p lambdauth-tests -- --nocapture
+/// ```
+///
+/// [`emulator`] calls it, so every test that reaches the emulator gets it; only the first call
+/// does anything. The logs go to the test writer, so without `--nocapture` the harness shows
+/// them only for the tests that fail.
+pub fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if !wants_logs(std::env::var_os("TEST_LOG").as_deref()) {
+            return;
+        }
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        // A subscriber installed before (by a test of its own) stays: logs are a help when
+        // debugging, not worth failing a test over.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+/// Whether the value of `TEST_LOG` asks for logs: `TEST_LOG=` counts as unset, as shells make
+/// clearing a variable easier than removing it.
+fn wants_logs(value: Option<&OsStr>) -> bool {
+    value.is_some_and(|value| !value.is_empty())
+}
 
 /// The emulator for this test process, started on first use.
 ///
@@ -25,6 +62,7 @@ use lambdauth_local::provision::{LOCAL_PAGES, Resources};
 /// When the emulator cannot be started: nothing else in the suite could run.
 pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    init_test_log();
     EMULATOR.get_or_init(|| {
         Emulator::for_this_process()
             .unwrap_or_else(|error| panic!("cannot start the AWS emulator: {error}"))
@@ -103,5 +141,21 @@ impl TestContext {
     /// `name` under this test's prefix.
     pub fn name(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::wants_logs;
+
+    #[test]
+    fn test_log_asks_for_logs_only_when_set_to_something() {
+        assert!(!wants_logs(None));
+        assert!(!wants_logs(Some(OsStr::new(""))));
+        assert!(wants_logs(Some(OsStr::new("1"))));
+        assert!(wants_logs(Some(OsStr::new("0"))));
+        assert!(wants_logs(Some(OsStr::new("debug"))));
     }
 }

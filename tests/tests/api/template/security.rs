@@ -1,0 +1,185 @@
+//! Who may do what: the link-token key lets only the functions that seal tokens encrypt and only
+//! the mailer decrypt, each function has a role of its own naming exactly the actions its code
+//! calls, and the identity pool admits only developer-authenticated identities.
+
+use std::collections::BTreeSet;
+
+use serde_norway::Value;
+
+use super::{Template, binaries, binary_source, get_att, list, ref_to, text};
+
+/// The binaries that build a sealer that encrypts, and those that only decrypt.
+fn sealers() -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut encrypting = BTreeSet::new();
+    let mut decrypting = BTreeSet::new();
+    for binary in binaries() {
+        let source = binary_source(&binary);
+        if source.contains("TokenSealer::new(") {
+            encrypting.insert(binary.clone());
+        }
+        if source.contains("TokenSealer::decrypt_only(") {
+            decrypting.insert(binary);
+        }
+    }
+    (encrypting, decrypting)
+}
+
+/// The roles a key policy statement names as principals.
+fn principal_roles(statement: &Value) -> BTreeSet<String> {
+    list(&statement["Principal"]["AWS"])
+        .iter()
+        .filter_map(get_att)
+        .map(|(role, attribute)| {
+            assert_eq!(attribute, "Arn");
+            role.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_mail_writers_may_encrypt_link_tokens_and_only_the_mailer_decrypt_them() {
+    let template = Template::load();
+    let (encrypting, decrypting) = sealers();
+    assert_eq!(
+        encrypting,
+        BTreeSet::from([
+            "LambdAuthCreateUser".to_owned(),
+            "LambdAuthLostPassword".to_owned()
+        ])
+    );
+    assert_eq!(decrypting, BTreeSet::from(["LambdAuthMailer".to_owned()]));
+    let roles = |binaries: &BTreeSet<String>| -> BTreeSet<String> {
+        binaries
+            .iter()
+            .map(|binary| template.role_of(template.function_of(binary)).to_owned())
+            .collect()
+    };
+    let policy = &template.properties("LinkTokenKey")["KeyPolicy"];
+    let mut encrypters = BTreeSet::new();
+    let mut decrypters = BTreeSet::new();
+    for statement in list(&policy["Statement"]) {
+        assert_eq!(statement["Effect"], "Allow");
+        let actions: Vec<&str> = list(&statement["Action"]).iter().map(text).collect();
+        for action in &actions {
+            assert!(!action.contains('*'), "wildcard action {action}");
+            assert!(
+                ![
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:CreateGrant"
+                ]
+                .contains(action),
+                "{action} would open another way to the tokens"
+            );
+        }
+        let principals = principal_roles(statement);
+        if actions.contains(&"kms:Encrypt") {
+            encrypters.extend(principals.iter().cloned());
+        }
+        if actions.contains(&"kms:Decrypt") {
+            decrypters.extend(principals.iter().cloned());
+        }
+        if actions.contains(&"kms:Encrypt") || actions.contains(&"kms:Decrypt") {
+            assert_eq!(actions.len(), 1, "data-key use is granted alone");
+            assert!(
+                !statement["Condition"]["Null"]["kms:EncryptionContext:mailId"].is_null(),
+                "the token's context is required"
+            );
+        }
+    }
+    assert_eq!(encrypters, roles(&encrypting));
+    assert_eq!(decrypters, roles(&decrypting));
+    for binary in &encrypting {
+        let env = template.environment(template.function_of(binary));
+        assert_eq!(get_att(&env["KMS_KEY_ID"]), Some(("LinkTokenKey", "Arn")));
+    }
+}
+
+/// Every action each function's role allows: what its code calls (see the template's comments).
+fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
+    let logs = ["logs:CreateLogStream", "logs:PutLogEvents"];
+    let accounts = ["dynamodb:GetItem", "dynamodb:PutItem"];
+    let mut actions: BTreeSet<&str> = logs.into_iter().collect();
+    match binary {
+        "LambdAuthLogin" => {
+            actions.extend(accounts);
+            actions.insert("cognito-identity:GetOpenIdTokenForDeveloperIdentity");
+        }
+        "LambdAuthMailer" => actions.extend([
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:SendMessage",
+            "ses:SendEmail",
+        ]),
+        _ => actions.extend(accounts),
+    }
+    actions
+}
+
+#[test]
+fn each_function_has_its_own_role_with_named_actions_on_named_resources() {
+    let template = Template::load();
+    let mut roles = BTreeSet::new();
+    for binary in binaries() {
+        let function = template.function_of(&binary);
+        let role_name = template.role_of(function);
+        assert!(roles.insert(role_name.to_owned()), "{role_name} is shared");
+        let role = template.properties(role_name);
+        assert!(role["ManagedPolicyArns"].is_null(), "{role_name}");
+        let trust = serde_norway::to_string(&role["AssumeRolePolicyDocument"]).expect("yaml");
+        assert!(trust.contains("lambda.amazonaws.com"), "{role_name}");
+        let mut allowed = BTreeSet::new();
+        for policy in list(&role["Policies"]) {
+            for statement in list(&policy["PolicyDocument"]["Statement"]) {
+                assert_eq!(statement["Effect"], "Allow");
+                for action in list(&statement["Action"]) {
+                    let action = text(action);
+                    assert!(!action.contains('*'), "{role_name}: {action}");
+                    allowed.insert(action.to_owned());
+                }
+                for resource in list(&statement["Resource"]) {
+                    // A `*` may end an ARN under a named resource (the table's streams), never
+                    // stand for any resource.
+                    assert_ne!(resource.as_str(), Some("*"), "{role_name}: any resource");
+                }
+            }
+        }
+        let expected: BTreeSet<String> = expected_actions(&binary)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(allowed, expected, "{binary}");
+    }
+}
+
+#[test]
+fn the_identity_pool_takes_the_developer_provider_and_has_an_authenticated_role() {
+    let template = Template::load();
+    let pool = template.properties("IdentityPool");
+    assert_eq!(
+        ref_to(&pool["DeveloperProviderName"]),
+        Some("DeveloperProviderName")
+    );
+    assert_eq!(pool["AllowUnauthenticatedIdentities"], false);
+    let login = template.environment(template.function_of("LambdAuthLogin"));
+    assert_eq!(ref_to(&login["IDENTITY_POOL_ID"]), Some("IdentityPool"));
+    assert_eq!(
+        ref_to(&login["DEVELOPER_PROVIDER_NAME"]),
+        Some("DeveloperProviderName")
+    );
+    let attachment = template.properties("IdentityPoolRoles");
+    assert_eq!(ref_to(&attachment["IdentityPoolId"]), Some("IdentityPool"));
+    let (role, _) = get_att(&attachment["Roles"]["authenticated"]).expect("a role");
+    let trust = serde_norway::to_string(&template.properties(role)["AssumeRolePolicyDocument"])
+        .expect("yaml");
+    assert!(trust.contains("cognito-identity.amazonaws.com:aud"));
+    assert!(trust.contains("authenticated"));
+}
