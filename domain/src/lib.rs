@@ -1,10 +1,12 @@
 //! The rules of LambdAuth, free of any AWS crate and of any async runtime.
 //!
 //! This crate owns the value types (emails, passwords, tokens, stored password hashes), the
-//! password policy, the login throttle, and the six use cases as pure decisions: each takes the
-//! current state, the input, the time and a source of randomness, and returns the new state to
-//! persist, the mail to emit and the answer to give. The handlers do the I/O around them.
+//! password policy, the login throttle, the retry back-off, and the six use cases as pure
+//! decisions: each takes the current state, the input, the time and a source of randomness, and
+//! returns the new state to persist, the mail to emit and the answer to give. The handlers do the
+//! I/O around them.
 
+pub mod backoff;
 pub mod clock;
 pub mod email;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod user;
 
 mod common_passwords;
 
+pub use backoff::{Backoff, Jitter};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use email::{Email, InvalidEmail};
 pub use error::ErrorCode;
