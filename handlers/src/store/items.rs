@@ -1,4 +1,4 @@
-//! Items ↔ domain values. The only place that knows attribute names besides [`super::schema`].
+//! Items ↔ domain values, with every attribute name taken from [`super::schema`].
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use lambdauth_domain::{
 
 use super::schema::{
     MAIL_RETENTION_DAYS, MAIL_SORT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, THROTTLE_SORT_KEY,
-    TTL_ATTRIBUTE, TYPE_ATTRIBUTE, USER_SORT_KEY, item_type, mail_status,
+    TTL_ATTRIBUTE, TYPE_ATTRIBUTE, USER_SORT_KEY, attribute, item_type, mail_status,
 };
 
 /// An item.
@@ -43,11 +43,13 @@ fn malformed(attribute: &'static str) -> ItemError {
     }
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+/// A string attribute value.
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: impl std::fmt::Display) -> AttributeValue {
+/// A number attribute value.
+pub(super) fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
@@ -123,11 +125,16 @@ fn key(email: &Email, sort_key: &str) -> Item {
     ])
 }
 
-fn put_pending(item: &mut Item, prefix: &str, pending: Option<&PendingToken>) {
+fn put_pending(
+    item: &mut Item,
+    hash_attribute: &str,
+    expiry_attribute: &str,
+    pending: Option<&PendingToken>,
+) {
     if let Some(pending) = pending {
-        item.insert(format!("{prefix}TokenHash"), s(pending.hash.to_hex()));
+        item.insert(hash_attribute.to_owned(), s(pending.hash.to_hex()));
         item.insert(
-            format!("{prefix}TokenExpiresAt"),
+            expiry_attribute.to_owned(),
             n(pending.expires_at.as_millis()),
         );
     }
@@ -150,20 +157,20 @@ fn get_pending(
 }
 
 fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
-    item.insert("failedLogins".to_owned(), n(throttle.failures));
+    item.insert(attribute::FAILED_LOGINS.to_owned(), n(throttle.failures));
     if let Some(at) = throttle.last_failure_at {
-        item.insert("lastFailureAt".to_owned(), n(at.as_millis()));
+        item.insert(attribute::LAST_FAILURE_AT.to_owned(), n(at.as_millis()));
     }
     if let Some(until) = throttle.locked_until {
-        item.insert("lockedUntil".to_owned(), n(until.as_millis()));
+        item.insert(attribute::LOCKED_UNTIL.to_owned(), n(until.as_millis()));
     }
 }
 
 fn get_throttle(item: &Item) -> Result<LoginThrottle, ItemError> {
     Ok(LoginThrottle {
-        failures: get_optional_n(item, "failedLogins")?.unwrap_or(0),
-        last_failure_at: optional_timestamp(item, "lastFailureAt")?,
-        locked_until: optional_timestamp(item, "lockedUntil")?,
+        failures: get_optional_n(item, attribute::FAILED_LOGINS)?.unwrap_or(0),
+        last_failure_at: optional_timestamp(item, attribute::LAST_FAILURE_AT)?,
+        locked_until: optional_timestamp(item, attribute::LOCKED_UNTIL)?,
     })
 }
 
@@ -171,15 +178,28 @@ fn get_throttle(item: &Item) -> Result<LoginThrottle, ItemError> {
 pub fn user_to_item(user: &User) -> Item {
     let mut item = user_key(&user.email);
     item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::USER));
-    item.insert("email".to_owned(), s(user.email.as_str()));
+    item.insert(attribute::EMAIL.to_owned(), s(user.email.as_str()));
     item.insert(
-        "developerUserId".to_owned(),
+        attribute::DEVELOPER_USER_ID.to_owned(),
         s(user.developer_user_id.as_str()),
     );
-    item.insert("password".to_owned(), s(user.password.to_phc()));
-    item.insert("verified".to_owned(), AttributeValue::Bool(user.verified));
-    put_pending(&mut item, "verify", user.verification.as_ref());
-    put_pending(&mut item, "reset", user.reset.as_ref());
+    item.insert(attribute::PASSWORD.to_owned(), s(user.password.to_phc()));
+    item.insert(
+        attribute::VERIFIED.to_owned(),
+        AttributeValue::Bool(user.verified),
+    );
+    put_pending(
+        &mut item,
+        attribute::VERIFY_TOKEN_HASH,
+        attribute::VERIFY_TOKEN_EXPIRES_AT,
+        user.verification.as_ref(),
+    );
+    put_pending(
+        &mut item,
+        attribute::RESET_TOKEN_HASH,
+        attribute::RESET_TOKEN_EXPIRES_AT,
+        user.reset.as_ref(),
+    );
     put_throttle(&mut item, &user.throttle);
     let last_mail: HashMap<String, AttributeValue> = MailKind::ALL
         .into_iter()
@@ -189,44 +209,65 @@ pub fn user_to_item(user: &User) -> Item {
                 .map(|at| (kind.as_str().to_owned(), n(at.as_millis())))
         })
         .collect();
-    item.insert("lastMailAt".to_owned(), AttributeValue::M(last_mail));
-    item.insert("locale".to_owned(), s(user.locale.as_str()));
-    item.insert("createdAt".to_owned(), n(user.created_at.as_millis()));
-    item.insert("updatedAt".to_owned(), n(user.updated_at.as_millis()));
-    item.insert("version".to_owned(), n(user.version));
+    item.insert(
+        attribute::LAST_MAIL_AT.to_owned(),
+        AttributeValue::M(last_mail),
+    );
+    item.insert(attribute::LOCALE.to_owned(), s(user.locale.as_str()));
+    item.insert(
+        attribute::CREATED_AT.to_owned(),
+        n(user.created_at.as_millis()),
+    );
+    item.insert(
+        attribute::UPDATED_AT.to_owned(),
+        n(user.updated_at.as_millis()),
+    );
+    item.insert(attribute::VERSION.to_owned(), n(user.version));
     item
 }
 
 /// The user in `item`.
 pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
-    let email = Email::parse(get_s(item, "email")?).map_err(|_| malformed("email"))?;
-    let password =
-        StoredPassword::parse(get_s(item, "password")?).map_err(|_| malformed("password"))?;
+    let email =
+        Email::parse(get_s(item, attribute::EMAIL)?).map_err(|_| malformed(attribute::EMAIL))?;
+    let password = StoredPassword::parse(get_s(item, attribute::PASSWORD)?)
+        .map_err(|_| malformed(attribute::PASSWORD))?;
     let mut mail_log = MailLog::default();
-    if let Some(map) = item.get("lastMailAt").and_then(|v| v.as_m().ok()) {
+    if let Some(map) = item
+        .get(attribute::LAST_MAIL_AT)
+        .and_then(|v| v.as_m().ok())
+    {
         for (kind, at) in map {
-            let kind = MailKind::parse(kind).ok_or_else(|| malformed("lastMailAt"))?;
+            let kind = MailKind::parse(kind).ok_or_else(|| malformed(attribute::LAST_MAIL_AT))?;
             let at = at
                 .as_n()
                 .ok()
                 .and_then(|at| at.parse().ok())
-                .ok_or_else(|| malformed("lastMailAt"))?;
+                .ok_or_else(|| malformed(attribute::LAST_MAIL_AT))?;
             mail_log.record(kind, Timestamp::from_millis(at));
         }
     }
     Ok(User {
-        developer_user_id: DeveloperUserId::parse(get_s(item, "developerUserId")?)
-            .ok_or_else(|| malformed("developerUserId"))?,
+        developer_user_id: DeveloperUserId::parse(get_s(item, attribute::DEVELOPER_USER_ID)?)
+            .ok_or_else(|| malformed(attribute::DEVELOPER_USER_ID))?,
         password,
-        verified: get_bool(item, "verified")?,
-        verification: get_pending(item, "verifyTokenHash", "verifyTokenExpiresAt")?,
-        reset: get_pending(item, "resetTokenHash", "resetTokenExpiresAt")?,
+        verified: get_bool(item, attribute::VERIFIED)?,
+        verification: get_pending(
+            item,
+            attribute::VERIFY_TOKEN_HASH,
+            attribute::VERIFY_TOKEN_EXPIRES_AT,
+        )?,
+        reset: get_pending(
+            item,
+            attribute::RESET_TOKEN_HASH,
+            attribute::RESET_TOKEN_EXPIRES_AT,
+        )?,
         throttle: get_throttle(item)?,
         mail_log,
-        locale: Locale::parse(get_s(item, "locale")?).unwrap_or_default(),
-        created_at: timestamp(item, "createdAt")?,
-        updated_at: timestamp(item, "updatedAt")?,
-        version: get_n(item, "version")?,
+        locale: Locale::parse(get_s(item, attribute::LOCALE)?).unwrap_or_default(),
+        created_at: timestamp(item, attribute::CREATED_AT)?,
+        updated_at: timestamp(item, attribute::UPDATED_AT)?,
+        version: get_n(item, attribute::VERSION)?,
         email,
     })
 }
@@ -242,7 +283,7 @@ pub fn throttle_to_item(
     let mut item = throttle_key(email);
     item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::THROTTLE));
     put_throttle(&mut item, throttle);
-    item.insert("version".to_owned(), n(version));
+    item.insert(attribute::VERSION.to_owned(), n(version));
     if let Some(last) = throttle.last_failure_at {
         item.insert(
             TTL_ATTRIBUTE.to_owned(),
@@ -254,30 +295,36 @@ pub fn throttle_to_item(
 
 /// The throttle and version in a throttle item.
 pub fn throttle_from_item(item: &Item) -> Result<(LoginThrottle, u64), ItemError> {
-    Ok((get_throttle(item)?, get_n(item, "version")?))
+    Ok((get_throttle(item)?, get_n(item, attribute::VERSION)?))
 }
 
 /// The outbox item of `mail`, with the link's token as KMS ciphertext (`sealed_token`).
 pub fn mail_to_item(mail: &OutgoingMail, sealed_token: Option<Vec<u8>>) -> Item {
     let mut item = mail_key(mail.recipient.as_str(), mail.id.as_str());
     item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::MAIL));
-    item.insert("mailId".to_owned(), s(mail.id.as_str()));
-    item.insert("kind".to_owned(), s(mail.kind.as_str()));
-    item.insert("recipient".to_owned(), s(mail.recipient.as_str()));
-    item.insert("locale".to_owned(), s(mail.locale.as_str()));
-    item.insert("status".to_owned(), s(mail_status::PENDING));
-    item.insert("attempts".to_owned(), n(0));
-    item.insert("createdAt".to_owned(), n(mail.created_at.as_millis()));
+    item.insert(attribute::MAIL_ID.to_owned(), s(mail.id.as_str()));
+    item.insert(attribute::KIND.to_owned(), s(mail.kind.as_str()));
+    item.insert(attribute::RECIPIENT.to_owned(), s(mail.recipient.as_str()));
+    item.insert(attribute::LOCALE.to_owned(), s(mail.locale.as_str()));
+    item.insert(attribute::STATUS.to_owned(), s(mail_status::PENDING));
+    item.insert(attribute::ATTEMPTS.to_owned(), n(0));
+    item.insert(
+        attribute::CREATED_AT.to_owned(),
+        n(mail.created_at.as_millis()),
+    );
     let retention = mail
         .created_at
         .plus(Duration::from_hours(24 * MAIL_RETENTION_DAYS));
     item.insert(TTL_ATTRIBUTE.to_owned(), n(retention.as_secs()));
     if let (Some(MailLink { expires_at, .. }), Some(ciphertext)) = (&mail.link, sealed_token) {
         item.insert(
-            "linkToken".to_owned(),
+            attribute::LINK_TOKEN.to_owned(),
             AttributeValue::B(Blob::new(ciphertext)),
         );
-        item.insert("linkExpiresAt".to_owned(), n(expires_at.as_millis()));
+        item.insert(
+            attribute::LINK_EXPIRES_AT.to_owned(),
+            n(expires_at.as_millis()),
+        );
     }
     item
 }
@@ -347,25 +394,31 @@ pub struct OutboxMail {
 /// The outbox item in `item`.
 pub fn mail_from_item(item: &Item) -> Result<OutboxMail, ItemError> {
     Ok(OutboxMail {
-        id: get_s(item, "mailId")?.to_owned(),
-        kind: MailKind::parse(get_s(item, "kind")?).ok_or_else(|| malformed("kind"))?,
-        recipient: Email::parse(get_s(item, "recipient")?).map_err(|_| malformed("recipient"))?,
-        locale: Locale::parse(get_s(item, "locale")?).unwrap_or_default(),
-        status: MailStatus::parse(get_s(item, "status")?).ok_or_else(|| malformed("status"))?,
-        attempts: get_optional_n(item, "attempts")?.unwrap_or(0),
+        id: get_s(item, attribute::MAIL_ID)?.to_owned(),
+        kind: MailKind::parse(get_s(item, attribute::KIND)?)
+            .ok_or_else(|| malformed(attribute::KIND))?,
+        recipient: Email::parse(get_s(item, attribute::RECIPIENT)?)
+            .map_err(|_| malformed(attribute::RECIPIENT))?,
+        locale: Locale::parse(get_s(item, attribute::LOCALE)?).unwrap_or_default(),
+        status: MailStatus::parse(get_s(item, attribute::STATUS)?)
+            .ok_or_else(|| malformed(attribute::STATUS))?,
+        attempts: get_optional_n(item, attribute::ATTEMPTS)?.unwrap_or(0),
         link_ciphertext: item
-            .get("linkToken")
+            .get(attribute::LINK_TOKEN)
             .and_then(|v| v.as_b().ok())
             .map(|blob| blob.as_ref().to_vec()),
-        link_expires_at: optional_timestamp(item, "linkExpiresAt")?,
-        lease_until: optional_timestamp(item, "leaseUntil")?,
-        last_error: item.get("lastError").and_then(|v| v.as_s().ok()).cloned(),
-        ses_message_id: item
-            .get("sesMessageId")
+        link_expires_at: optional_timestamp(item, attribute::LINK_EXPIRES_AT)?,
+        lease_until: optional_timestamp(item, attribute::LEASE_UNTIL)?,
+        last_error: item
+            .get(attribute::LAST_ERROR)
             .and_then(|v| v.as_s().ok())
             .cloned(),
-        created_at: timestamp(item, "createdAt")?,
-        updated_at: optional_timestamp(item, "updatedAt")?,
+        ses_message_id: item
+            .get(attribute::SES_MESSAGE_ID)
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
+        created_at: timestamp(item, attribute::CREATED_AT)?,
+        updated_at: optional_timestamp(item, attribute::UPDATED_AT)?,
     })
 }
 

@@ -192,18 +192,19 @@ impl UserStore {
 }
 
 fn version_name() -> HashMap<String, String> {
-    HashMap::from([("#version".to_owned(), "version".to_owned())])
+    HashMap::from([("#version".to_owned(), schema::attribute::VERSION.to_owned())])
 }
 
 /// The condition for a write expecting `expected` (none: the item must not exist yet), with the
 /// value it refers to.
-fn version_condition(
-    expected: Option<u64>,
-) -> (&'static str, Option<HashMap<String, AttributeValue>>) {
+fn version_condition(expected: Option<u64>) -> (String, Option<HashMap<String, AttributeValue>>) {
     match expected {
-        None => ("attribute_not_exists(pk)", None),
+        None => (
+            format!("attribute_not_exists({})", schema::PARTITION_KEY),
+            None,
+        ),
         Some(version) => (
-            "#version = :expected",
+            "#version = :expected".to_owned(),
             Some(HashMap::from([(
                 ":expected".to_owned(),
                 AttributeValue::N(version.to_string()),

@@ -5,28 +5,23 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 use lambdauth_domain::Timestamp;
 
-use super::items::{self, OutboxMail};
-use super::schema::{MAIL_SORT_KEY_PREFIX, mail_status};
+use super::items::{self, OutboxMail, n, s};
+use super::schema::attribute::{
+    ATTEMPTS, LAST_ERROR, LEASE_UNTIL, LINK_TOKEN, SENT_AT, SES_MESSAGE_ID, STATUS, UPDATED_AT,
+};
+use super::schema::{MAIL_SORT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, mail_status};
 use super::{StoreError, UserStore};
 use crate::aws_error::classify;
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
 
 /// A failed attempt's record: the status it leaves the mail in, why, and the condition (on the
 /// status `other`) under which it may be written.
 struct Failure<'a> {
     status: &'static str,
     error: &'a str,
-    condition: &'static str,
+    condition: String,
     other: &'static str,
 }
 
@@ -66,7 +61,9 @@ impl UserStore {
             .client()
             .query()
             .table_name(self.table())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .key_condition_expression(format!(
+                "{PARTITION_KEY} = :pk AND begins_with({SORT_KEY}, :prefix)"
+            ))
             .expression_attribute_values(":pk", s(recipient))
             .expression_attribute_values(":prefix", s(MAIL_SORT_KEY_PREFIX))
             .into_paginator()
@@ -90,12 +87,12 @@ impl UserStore {
     ) -> Result<OutboxMail, StoreError> {
         let output = self
             .update_mail(recipient, mail_id)
-            .update_expression(
-                "SET #status = :sending, leaseUntil = :lease, attempts = if_not_exists(attempts, :zero) + :one, updatedAt = :now",
-            )
-            .condition_expression(
-                "attribute_exists(pk) AND (#status = :pending OR (#status = :sending AND leaseUntil < :now))",
-            )
+            .update_expression(format!(
+                "SET #status = :sending, {LEASE_UNTIL} = :lease, {ATTEMPTS} = if_not_exists({ATTEMPTS}, :zero) + :one, {UPDATED_AT} = :now"
+            ))
+            .condition_expression(format!(
+                "attribute_exists({PARTITION_KEY}) AND (#status = :pending OR (#status = :sending AND {LEASE_UNTIL} < :now))"
+            ))
             .expression_attribute_values(":sending", s(mail_status::SENDING))
             .expression_attribute_values(":pending", s(mail_status::PENDING))
             .expression_attribute_values(":lease", n(now.plus(lease).as_millis()))
@@ -125,10 +122,10 @@ impl UserStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.update_mail(recipient, mail_id)
-            .update_expression(
-                "SET #status = :sent, sesMessageId = :message, sentAt = :now, updatedAt = :now REMOVE leaseUntil, linkToken",
-            )
-            .condition_expression("attribute_exists(pk)")
+            .update_expression(format!(
+                "SET #status = :sent, {SES_MESSAGE_ID} = :message, {SENT_AT} = :now, {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LINK_TOKEN}"
+            ))
+            .condition_expression(format!("attribute_exists({PARTITION_KEY})"))
             .expression_attribute_values(":sent", s(mail_status::SENT))
             .expression_attribute_values(":message", s(ses_message_id))
             .expression_attribute_values(":now", n(now.as_millis()))
@@ -149,7 +146,7 @@ impl UserStore {
         let failure = Failure {
             status: mail_status::PENDING,
             error,
-            condition: "#status = :other",
+            condition: "#status = :other".to_owned(),
             other: mail_status::SENDING,
         };
         self.record_failure(recipient, mail_id, &failure, now).await
@@ -166,7 +163,7 @@ impl UserStore {
         let failure = Failure {
             status: mail_status::FAILED,
             error,
-            condition: "attribute_exists(pk) AND #status <> :other",
+            condition: format!("attribute_exists({PARTITION_KEY}) AND #status <> :other"),
             other: mail_status::SENT,
         };
         self.record_failure(recipient, mail_id, &failure, now).await
@@ -181,13 +178,13 @@ impl UserStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.update_mail(recipient, mail_id)
-            .update_expression(
-                "SET #status = :status, lastError = :error, updatedAt = :now REMOVE leaseUntil",
-            )
-            .condition_expression(failure.condition)
+            .update_expression(format!(
+                "SET #status = :status, {LAST_ERROR} = :error, {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}"
+            ))
+            .condition_expression(&failure.condition)
             .expression_attribute_values(":status", s(failure.status))
             .expression_attribute_values(":other", s(failure.other))
-            .expression_attribute_values(":error", s(&shorten(failure.error)))
+            .expression_attribute_values(":error", s(shorten(failure.error)))
             .expression_attribute_values(":now", n(now.as_millis()))
             .send()
             .await
@@ -203,9 +200,9 @@ impl UserStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.update_mail(recipient, mail_id)
-            .update_expression(
-                "SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE leaseUntil",
-            )
+            .update_expression(format!(
+                "SET #status = :pending, {ATTEMPTS} = :zero, {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}"
+            ))
             .condition_expression("#status = :failed OR #status = :pending")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":pending", s(mail_status::PENDING))
@@ -226,7 +223,7 @@ impl UserStore {
             .update_item()
             .table_name(self.table())
             .set_key(Some(items::mail_key(recipient, mail_id)))
-            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#status", STATUS)
     }
 }
 

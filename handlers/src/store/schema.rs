@@ -18,12 +18,63 @@ pub const THROTTLE_SORT_KEY: &str = "THROTTLE";
 /// The prefix of an outbox item's sort key.
 pub const MAIL_SORT_KEY_PREFIX: &str = "MAIL#";
 
-/// The attributes of the items besides the keys, the type and the TTL.
+/// The attributes of the items besides the keys, the type and the TTL: the only place their
+/// names are written.
 pub mod attribute {
+    /// A user's address as entered, normalized.
+    pub const EMAIL: &str = "email";
+    /// The Cognito developer user id of a user.
+    pub const DEVELOPER_USER_ID: &str = "developerUserId";
+    /// A user's password as a PHC string.
+    pub const PASSWORD: &str = "password";
+    /// Whether a user's address is verified.
+    pub const VERIFIED: &str = "verified";
+    /// The hash of a pending verification token.
+    pub const VERIFY_TOKEN_HASH: &str = "verifyTokenHash";
+    /// When a pending verification token expires (epoch milliseconds).
+    pub const VERIFY_TOKEN_EXPIRES_AT: &str = "verifyTokenExpiresAt";
+    /// The hash of a pending reset token.
+    pub const RESET_TOKEN_HASH: &str = "resetTokenHash";
+    /// When a pending reset token expires (epoch milliseconds).
+    pub const RESET_TOKEN_EXPIRES_AT: &str = "resetTokenExpiresAt";
+    /// Failed password attempts counted by the lockout.
+    pub const FAILED_LOGINS: &str = "failedLogins";
+    /// When the last password attempt failed.
+    pub const LAST_FAILURE_AT: &str = "lastFailureAt";
+    /// Until when password attempts are refused.
+    pub const LOCKED_UNTIL: &str = "lockedUntil";
+    /// When each kind of mail was last sent to the address (a map).
+    pub const LAST_MAIL_AT: &str = "lastMailAt";
+    /// The language mails are written in.
+    pub const LOCALE: &str = "locale";
+    /// When the item was written first.
+    pub const CREATED_AT: &str = "createdAt";
+    /// When the item was last changed.
+    pub const UPDATED_AT: &str = "updatedAt";
+    /// The version optimistic concurrency checks.
+    pub const VERSION: &str = "version";
     /// An outbox item's id.
     pub const MAIL_ID: &str = "mailId";
     /// An outbox item's kind of mail.
     pub const KIND: &str = "kind";
+    /// An outbox item's recipient.
+    pub const RECIPIENT: &str = "recipient";
+    /// An outbox item's status (see [`super::mail_status`]).
+    pub const STATUS: &str = "status";
+    /// An outbox item's send attempts so far.
+    pub const ATTEMPTS: &str = "attempts";
+    /// The KMS ciphertext of an outbox item's link token.
+    pub const LINK_TOKEN: &str = "linkToken";
+    /// When an outbox item's link expires.
+    pub const LINK_EXPIRES_AT: &str = "linkExpiresAt";
+    /// Until when a mailer's claim on an outbox item holds.
+    pub const LEASE_UNTIL: &str = "leaseUntil";
+    /// The last send failure of an outbox item (addresses masked).
+    pub const LAST_ERROR: &str = "lastError";
+    /// SES's id of a sent mail.
+    pub const SES_MESSAGE_ID: &str = "sesMessageId";
+    /// When SES accepted a mail.
+    pub const SENT_AT: &str = "sentAt";
 }
 
 /// Item types.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_norway::Value;
 
-use super::{Template, binaries, binary_source, get_att, list, ref_to, text};
+use super::{Template, binaries, binary_source, get_att, list, ref_to, text, workspace_root};
 
 /// The binaries that build a sealer that encrypts, and those that only decrypt.
 fn sealers() -> (BTreeSet<String>, BTreeSet<String>) {
@@ -17,11 +17,21 @@ fn sealers() -> (BTreeSet<String>, BTreeSet<String>) {
         if source.contains("TokenSealer::new(") {
             encrypting.insert(binary.clone());
         }
-        if source.contains("TokenSealer::decrypt_only(") {
+        // The mailer's sealer is built inside `Mailer::assemble`, which only ever decrypts.
+        if source.contains("TokenSealer::decrypt_only(")
+            || (source.contains("Mailer::assemble(") && mailer_assembly_decrypts_only())
+        {
             decrypting.insert(binary);
         }
     }
     (encrypting, decrypting)
+}
+
+/// Whether `Mailer::assemble` builds a sealer that can only decrypt, and none that encrypts.
+fn mailer_assembly_decrypts_only() -> bool {
+    let source = std::fs::read_to_string(workspace_root().join("handlers/src/mailer/mod.rs"))
+        .expect("the mailer's source");
+    source.contains("TokenSealer::decrypt_only(") && !source.contains("TokenSealer::new(")
 }
 
 /// The roles a key policy statement names as principals.
