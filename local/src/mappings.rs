@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_lambda_events::dynamodb::EventRecord;
 use aws_lambda_events::sqs::SqsMessage;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use base64::Engine as _;
@@ -50,34 +51,53 @@ fn image_json(image: &HashMap<String, AttributeValue>) -> Map<String, Value> {
         .collect()
 }
 
-/// A stream record in the form the Lambda DynamoDB event carries it.
-pub fn stream_record_json(
+/// A stream record as the Lambda DynamoDB event carries it, read into `aws_lambda_events`' own
+/// type so that the mailer gets exactly what the deployed mapping would hand it.
+pub fn stream_record(
     record: &aws_sdk_dynamodbstreams::types::Record,
     stream_arn: &str,
     region: &str,
-) -> Value {
+) -> Result<EventRecord, AwsFailure> {
     let change = record.dynamodb();
-    json!({
+    let mut dynamodb = json!({
+        "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(aws_sdk_dynamodbstreams::primitives::DateTime::secs),
+        "Keys": change.and_then(|c| c.keys()).map(image_json),
+        "NewImage": change.and_then(|c| c.new_image()).map(image_json),
+        "SequenceNumber": change.and_then(|c| c.sequence_number()),
+        "SizeBytes": change.and_then(aws_sdk_dynamodbstreams::types::StreamRecord::size_bytes).unwrap_or(0),
+        "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str().to_owned()),
+    });
+    // What the stream left out is absent from Lambda's record too, not null.
+    if let Value::Object(fields) = &mut dynamodb {
+        fields.retain(|_, value| !value.is_null());
+    }
+    let record = json!({
         "eventID": record.event_id(),
         "eventName": record.event_name().map(|name| name.as_str().to_owned()),
         "eventVersion": record.event_version(),
         "eventSource": "aws:dynamodb",
         "awsRegion": region,
         "eventSourceARN": stream_arn,
-        "dynamodb": {
-            "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(aws_sdk_dynamodbstreams::primitives::DateTime::secs),
-            "Keys": change.and_then(|c| c.keys()).map(image_json),
-            "NewImage": change.and_then(|c| c.new_image()).map(image_json),
-            "SequenceNumber": change.and_then(|c| c.sequence_number()),
-            "SizeBytes": change.and_then(aws_sdk_dynamodbstreams::types::StreamRecord::size_bytes),
-            "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str().to_owned()),
-        },
+        "dynamodb": dynamodb,
+    });
+    serde_json::from_value(record).map_err(|error| AwsFailure::Unexpected {
+        service: "DynamoDB Streams",
+        detail: format!("a record that is not a Lambda stream record: {error}"),
     })
 }
 
 /// A Lambda event of `records`.
 pub fn event(records: &[Value]) -> Value {
     json!({ "Records": records })
+}
+
+/// A Lambda event of typed `records` (stream records or queue messages).
+pub fn typed_event<R: serde::Serialize>(records: &[R]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|record| serde_json::to_value(record).unwrap_or_default())
+        .collect();
+    event(&records)
 }
 
 /// Reads a table's stream from its start, shard by shard.
@@ -158,7 +178,7 @@ impl StreamSource {
     }
 
     /// The records that arrived since the last poll, as Lambda event records.
-    pub async fn poll(&mut self) -> Result<Vec<Value>, AwsFailure> {
+    pub async fn poll(&mut self) -> Result<Vec<EventRecord>, AwsFailure> {
         self.discover_shards().await?;
         let mut records = Vec::new();
         let shards: Vec<String> = self.iterators.keys().cloned().collect();
@@ -174,12 +194,9 @@ impl StreamSource {
                 .send()
                 .await
                 .map_err(|e| classify("DynamoDB Streams", &e))?;
-            records.extend(
-                output
-                    .records()
-                    .iter()
-                    .map(|record| stream_record_json(record, &self.stream_arn, &self.region)),
-            );
+            for record in output.records() {
+                records.push(stream_record(record, &self.stream_arn, &self.region)?);
+            }
             self.iterators.insert(shard, output.next_shard_iterator);
         }
         Ok(records)
@@ -264,7 +281,7 @@ pub fn failed_identifiers(response: &Value) -> Vec<String> {
 pub struct LocalMappings {
     stream: StreamSource,
     queue: QueueSource,
-    pending: Vec<Value>,
+    pending: Vec<EventRecord>,
     retries: u32,
 }
 
@@ -316,14 +333,16 @@ impl LocalMappings {
         let mut round = Round::default();
         self.pending.extend(self.stream.poll().await?);
         while !self.pending.is_empty() {
-            let batch: Vec<Value> = self.pending.iter().take(BATCH_SIZE).cloned().collect();
+            let batch: Vec<EventRecord> = self.pending.iter().take(BATCH_SIZE).cloned().collect();
             round.stream_records += batch.len();
-            let failures = failed_identifiers(&mailer.handle_event(event(&batch)).await);
+            let failures = failed_identifiers(&mailer.handle_event(typed_event(&batch)).await);
             round.failures += failures.len();
             let first_failed = batch.iter().position(|record| {
-                record["dynamodb"]["SequenceNumber"]
-                    .as_str()
-                    .is_some_and(|sequence| failures.iter().any(|f| f == sequence))
+                record
+                    .change
+                    .sequence_number
+                    .as_ref()
+                    .is_some_and(|sequence| failures.contains(sequence))
             });
             match first_failed {
                 // Lambda starts the next batch at the first failed record.
@@ -349,11 +368,9 @@ impl LocalMappings {
         let messages = self.queue.receive(wait).await?;
         if !messages.is_empty() {
             round.queue_messages = messages.len();
-            let records: Vec<Value> = messages
-                .iter()
-                .map(|(record, _)| serde_json::to_value(record).unwrap_or_default())
-                .collect();
-            let failures = failed_identifiers(&mailer.handle_event(event(&records)).await);
+            let records: Vec<SqsMessage> =
+                messages.iter().map(|(record, _)| record.clone()).collect();
+            let failures = failed_identifiers(&mailer.handle_event(typed_event(&records)).await);
             round.failures += failures.len();
             for (_, message) in &messages {
                 if failures.contains(&message.message_id) {

@@ -39,6 +39,7 @@ async fn mail_records(app: &TestApp) -> Vec<Value> {
         .await
         .unwrap()
         .into_iter()
+        .map(|record| serde_json::to_value(record).unwrap())
         .filter(|r| r["eventName"] == "INSERT" && r["dynamodb"]["NewImage"]["type"]["S"] == "mail")
         .collect()
 }
