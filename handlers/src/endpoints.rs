@@ -4,7 +4,7 @@
 
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
-use lambdauth_domain::usecases::login::{self, LoginAnswer};
+use lambdauth_domain::usecases::login::LoginAnswer;
 use lambdauth_domain::usecases::lost_password::{LostAnswer, lost_password as decide_lost};
 use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password as decide_reset};
 use lambdauth_domain::usecases::signup::{SignupAnswer, SignupInput, signup};
@@ -80,25 +80,11 @@ pub async fn login(core: &Core, identity: &IdentityIssuer, request: Request) -> 
     let body: LoginBody = parse_body(&request.body)?;
     let email = Email::parse(&body.email)?;
     let attempt = PasswordAttempt::new(&body.password)?;
-    let admitted = core.admit(&email).await?;
     let failed = || ApiError::InvalidCredentials { answer: "login" }.into_response();
-    let Admitted::User(user) = admitted else {
-        core.check(attempt, None).await?;
+    let Some(checked) = core.check_login(&email, attempt).await? else {
         return Ok(failed());
     };
-    let (check, rehashed) = core.check(attempt, Some(user.password.clone())).await?;
-    let answer = core
-        .conclude(user, None, |user, now| {
-            Ok(login::conclude(
-                user,
-                check,
-                rehashed.clone(),
-                now,
-                &core.settings,
-            ))
-        })
-        .await?;
-    match answer {
+    match core.finish_login(checked).await? {
         Some(LoginAnswer::LoggedIn { developer_user_id }) => {
             let token = identity.issue(&developer_user_id).await?;
             Ok(ApiResponse::ok(json!({

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambdauth_domain::random::{OsRandomness, RandomnessUnavailable};
-use lambdauth_domain::usecases::{Change, Decision, Write, login};
+use lambdauth_domain::usecases::login::{self, LoginAnswer};
+use lambdauth_domain::usecases::{Change, Decision, Write};
 use lambdauth_domain::{
     Clock, Email, NewPassword, PasswordAttempt, PasswordCheck, PasswordHasher, RetryAfter,
     Settings, StoredPassword, SystemClock, Timestamp, User,
@@ -30,6 +31,28 @@ pub struct Core {
     pub hasher: Arc<PasswordHasher>,
     /// The rules' knobs.
     pub settings: Settings,
+}
+
+/// A login stopped after its password was checked (and rehashed when it matched an old hash):
+/// what [`Core::finish_login`] concludes. Login runs the two halves back to back; splitting them
+/// lets a test change the account in between through the same code.
+#[derive(Debug)]
+pub struct CheckedLogin {
+    admitted: Box<User>,
+    check: PasswordCheck,
+    rehashed: Option<StoredPassword>,
+}
+
+impl CheckedLogin {
+    /// Whether the password matched.
+    pub fn matched(&self) -> bool {
+        self.check.matched()
+    }
+
+    /// Whether a new hash is waiting to replace the stored one.
+    pub fn rehashed(&self) -> bool {
+        self.rehashed.is_some()
+    }
 }
 
 /// A password attempt admitted by the throttle, with the failure already counted.
@@ -179,6 +202,48 @@ impl Core {
             }
         }
         Err(contended())
+    }
+
+    /// The first half of a login: the attempt admitted under the throttle and its password
+    /// checked. `None` for an address with no account, after paying the same hash.
+    pub async fn check_login(
+        &self,
+        email: &Email,
+        attempt: PasswordAttempt,
+    ) -> Result<Option<CheckedLogin>, HandlerError> {
+        let Admitted::User(admitted) = self.admit(email).await? else {
+            self.check(attempt, None).await?;
+            return Ok(None);
+        };
+        let (check, rehashed) = self.check(attempt, Some(admitted.password.clone())).await?;
+        Ok(Some(CheckedLogin {
+            admitted,
+            check,
+            rehashed,
+        }))
+    }
+
+    /// The second half of a login: its outcome persisted (the failure forgiven, the rehash
+    /// written) on the state it was decided from. `None` when the password changed meanwhile.
+    pub async fn finish_login(
+        &self,
+        checked: CheckedLogin,
+    ) -> Result<Option<LoginAnswer>, HandlerError> {
+        let CheckedLogin {
+            admitted,
+            check,
+            rehashed,
+        } = checked;
+        self.conclude(admitted, None, |user, now| {
+            Ok(login::conclude(
+                user,
+                check,
+                rehashed.clone(),
+                now,
+                &self.settings,
+            ))
+        })
+        .await
     }
 
     /// Concludes an admitted attempt on `admitted` with `conclude`, persisting its change. When

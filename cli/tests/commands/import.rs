@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lambdauth::import::{ImportError, ImportOptions, ImportSummary, LegacySource, import_legacy};
-use lambdauth_domain::usecases::login::{self, LoginAnswer};
-use lambdauth_domain::user::User;
-use lambdauth_domain::{Email, PasswordAttempt, PasswordCheck, StoredPassword};
+use lambdauth_domain::usecases::login::LoginAnswer;
+use lambdauth_domain::{Email, PasswordAttempt};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::CoreConfig;
-use lambdauth_handlers::shared::{Admitted, Core};
 use lambdauth_tests::app::{Item, TestApp};
 use lambdauth_tests::legacy::{
     create_legacy_table, passwords, put_items, scan_file, scan_items, sdk_item, sorted_scan,
@@ -314,54 +312,6 @@ async fn case_duplicates_and_bad_rows_in_a_legacy_table_are_reported_and_the_ver
     );
 }
 
-/// A login of `email` stopped after its password was checked (and rehashed), to be finished
-/// later with [`HalfLogin::finish`], so that a test can change the account in between.
-struct HalfLogin {
-    admitted: Box<User>,
-    check: PasswordCheck,
-    rehashed: Option<StoredPassword>,
-}
-
-impl HalfLogin {
-    async fn start(core: &Core, email: &str, password: &str) -> Self {
-        let Admitted::User(admitted) = core.admit(&Email::parse(email).unwrap()).await.unwrap()
-        else {
-            panic!("{email} was imported");
-        };
-        let (check, rehashed) = core
-            .check(
-                PasswordAttempt::new(password).unwrap(),
-                Some(admitted.password.clone()),
-            )
-            .await
-            .unwrap();
-        Self {
-            admitted,
-            check,
-            rehashed,
-        }
-    }
-
-    async fn finish(self, core: &Core) -> Option<LoginAnswer> {
-        let Self {
-            admitted,
-            check,
-            rehashed,
-        } = self;
-        core.conclude(admitted, None, |user, now| {
-            Ok(login::conclude(
-                user,
-                check,
-                rehashed.clone(),
-                now,
-                &core.settings,
-            ))
-        })
-        .await
-        .unwrap()
-    }
-}
-
 /// The rehash at login is written on the condition that the user is still the version that was
 /// read: a password changed in between wins, while a mere failed attempt in between does not
 /// stop the rehash.
@@ -373,9 +323,16 @@ async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
     let (legacy_email, password) = ("alice@example.com", "correct horse battery staple");
 
     // A login gets as far as a checked password and a rehash...
-    let half = HalfLogin::start(core, legacy_email, password).await;
-    assert!(half.check.matched());
-    assert!(half.rehashed.is_some());
+    let half = core
+        .check_login(
+            &Email::parse(legacy_email).unwrap(),
+            PasswordAttempt::new(password).unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("the user was imported");
+    assert!(half.matched());
+    assert!(half.rehashed());
     // ...when the owner changes the password.
     let changed = app
         .http(
@@ -387,7 +344,7 @@ async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
     assert_eq!(changed.status, 200, "{}", changed.body);
     let after_change = user(&app, legacy_email).await;
 
-    let concluded = half.finish(core).await;
+    let concluded = core.finish_login(half).await.unwrap();
     assert_eq!(
         concluded, None,
         "the login must not succeed over a new password"
@@ -403,10 +360,17 @@ async fn a_failed_attempt_while_a_login_rehashes_does_not_stop_the_rehash() {
     import_scan_file(&app).await;
     let core = &app.functions.core;
     let (legacy_email, password) = ("carol@example.net", "pässwörd-ünïcødé-🔑");
-    let half = HalfLogin::start(core, legacy_email, password).await;
+    let half = core
+        .check_login(
+            &Email::parse(legacy_email).unwrap(),
+            PasswordAttempt::new(password).unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("the user was imported");
     // Someone else's wrong guess bumps the version in between.
     assert_eq!(login(&app, legacy_email, "a wrong guess").await, 401);
-    let concluded = half.finish(core).await;
+    let concluded = core.finish_login(half).await.unwrap();
     assert!(matches!(concluded, Some(LoginAnswer::LoggedIn { .. })));
     let after = user(&app, legacy_email).await;
     assert!(stored_password(&after).starts_with("$argon2id$"));
