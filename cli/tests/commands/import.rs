@@ -11,6 +11,7 @@ use lambdauth_domain::usecases::login::LoginAnswer;
 use lambdauth_domain::{Email, PasswordAttempt};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::CoreConfig;
+use lambdauth_handlers::shared::{CheckedLogin, Core};
 use lambdauth_tests::app::{Item, TestApp};
 use lambdauth_tests::legacy::{
     create_legacy_table, passwords, put_items, scan_file, scan_items, sdk_item, sorted_scan,
@@ -312,6 +313,18 @@ async fn case_duplicates_and_bad_rows_in_a_legacy_table_are_reported_and_the_ver
     );
 }
 
+/// A login of an imported user stopped after its password was checked, for a test to change
+/// the account before [`Core::finish_login`].
+async fn half_login(core: &Core, email: &str, password: &str) -> CheckedLogin {
+    core.check_login(
+        &Email::parse(email).unwrap(),
+        PasswordAttempt::new(password).unwrap(),
+    )
+    .await
+    .unwrap()
+    .expect("the user was imported")
+}
+
 /// The rehash at login is written on the condition that the user is still the version that was
 /// read: a password changed in between wins, while a mere failed attempt in between does not
 /// stop the rehash.
@@ -323,14 +336,7 @@ async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
     let (legacy_email, password) = ("alice@example.com", "correct horse battery staple");
 
     // A login gets as far as a checked password and a rehash...
-    let half = core
-        .check_login(
-            &Email::parse(legacy_email).unwrap(),
-            PasswordAttempt::new(password).unwrap(),
-        )
-        .await
-        .unwrap()
-        .expect("the user was imported");
+    let half = half_login(core, legacy_email, password).await;
     assert!(half.matched());
     assert!(half.rehashed());
     // ...when the owner changes the password.
@@ -360,14 +366,7 @@ async fn a_failed_attempt_while_a_login_rehashes_does_not_stop_the_rehash() {
     import_scan_file(&app).await;
     let core = &app.functions.core;
     let (legacy_email, password) = ("carol@example.net", "pässwörd-ünïcødé-🔑");
-    let half = core
-        .check_login(
-            &Email::parse(legacy_email).unwrap(),
-            PasswordAttempt::new(password).unwrap(),
-        )
-        .await
-        .unwrap()
-        .expect("the user was imported");
+    let half = half_login(core, legacy_email, password).await;
     // Someone else's wrong guess bumps the version in between.
     assert_eq!(login(&app, legacy_email, "a wrong guess").await, 401);
     let concluded = core.finish_login(half).await.unwrap();
