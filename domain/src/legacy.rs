@@ -20,8 +20,8 @@ use thiserror::Error;
 
 use crate::usecases::Settings;
 use crate::{
-    DeveloperUserId, Email, HashError, InvalidEmail, Locale, LoginThrottle, MailLog, PendingToken,
-    StoredPassword, Timestamp, Token, User,
+    DeveloperUserId, Email, HashError, InvalidEmail, Locale, LoginThrottle, MailLog, PendingSignup,
+    PendingToken, StoredPassword, Timestamp, Token, User,
 };
 
 /// The legacy table's attribute names.
@@ -185,9 +185,16 @@ pub fn migrate_row(
         user: User {
             email,
             developer_user_id,
-            password,
             verified,
-            verification,
+            // A link LambdAuth mailed was for the password the row holds.
+            pending_signups: verification
+                .map(|token| PendingSignup {
+                    token,
+                    password: password.clone(),
+                })
+                .into_iter()
+                .collect(),
+            password,
             reset,
             throttle: LoginThrottle::default(),
             mail_log: MailLog::default(),
@@ -413,7 +420,7 @@ mod tests {
             StoredPassword::from_legacy(SALT, &hash()).unwrap()
         );
         assert!(user.password.is_legacy());
-        assert_eq!(user.verification, None);
+        assert!(user.pending_signups.is_empty());
         assert_eq!(user.reset, None);
         assert!(user.throttle.is_clear());
         assert_eq!((user.created_at, user.updated_at), (now(), now()));
@@ -436,7 +443,9 @@ mod tests {
             text(&lost),
         );
         let user = migrate_row(&row, now(), &settings).unwrap().user;
-        let verification = user.verification.unwrap();
+        assert_eq!(user.pending_signups.len(), 1);
+        assert_eq!(user.pending_signups[0].password, user.password);
+        let verification = user.pending_signups[0].token;
         let reset = user.reset.unwrap();
         assert_eq!(
             verification.expires_at,
@@ -461,7 +470,7 @@ mod tests {
             text(&hex_token(3)),
         );
         let migrated = migrate(&row).unwrap();
-        assert_eq!(migrated.user.verification, None);
+        assert!(migrated.user.pending_signups.is_empty());
         assert!(migrated.dropped_links.is_empty());
     }
 

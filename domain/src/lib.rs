@@ -35,4 +35,4 @@ pub use password::{NewPassword, PasswordAttempt, PasswordPolicy, PasswordRejecte
 pub use random::{OsRandomness, Randomness, RandomnessUnavailable};
 pub use token::{InvalidToken, PendingToken, Token, TokenHash};
 pub use usecases::Settings;
-pub use user::{DeveloperUserId, User};
+pub use user::{DeveloperUserId, MAX_PENDING_SIGNUPS, PendingSignup, User};

@@ -202,6 +202,9 @@ pub struct OutgoingMail {
     pub link: Option<MailLink>,
     /// When it was decided.
     pub created_at: Timestamp,
+    /// A verification mail to an address that already had a signup waiting: the mail says so,
+    /// since the recipient may not have asked for the earlier one.
+    pub earlier_signup_pending: bool,
 }
 
 /// How long a mail job waits before its next attempt: `base × 2^(attempts − 1)` capped at `cap`,

@@ -52,6 +52,21 @@ impl fmt::Debug for DeveloperUserId {
     }
 }
 
+/// The most signups of one unverified address kept waiting for verification; a further one
+/// drops the oldest.
+pub const MAX_PENDING_SIGNUPS: usize = 3;
+
+/// A signup waiting for its address to be verified: the token mailed for it and the password it
+/// chose. Only that signup's own link makes that password the account's, so a stranger who signed
+/// the address up first can never set the owner's password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingSignup {
+    /// The verification token mailed for this signup.
+    pub token: PendingToken,
+    /// The password this signup chose.
+    pub password: StoredPassword,
+}
+
 /// A user as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -59,12 +74,13 @@ pub struct User {
     pub email: Email,
     /// Cognito's identifier for the user.
     pub developer_user_id: DeveloperUserId,
-    /// The password hash.
+    /// The password hash: the account's once verified; before that, the first signup's (each
+    /// signup's own is in [`User::pending_signups`]).
     pub password: StoredPassword,
     /// Whether the address has been verified.
     pub verified: bool,
-    /// The pending verification token, if any.
-    pub verification: Option<PendingToken>,
+    /// The signups waiting for verification, oldest first, at most [`MAX_PENDING_SIGNUPS`].
+    pub pending_signups: Vec<PendingSignup>,
     /// The pending password-reset token, if any.
     pub reset: Option<PendingToken>,
     /// Failed logins.

@@ -41,7 +41,7 @@ fn stored_user(now: Timestamp) -> User {
         )
         .expect("stored password"),
         verified: true,
-        verification: None,
+        pending_signups: Vec::new(),
         reset: None,
         throttle: LoginThrottle::default(),
         mail_log: MailLog::default(),

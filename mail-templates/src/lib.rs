@@ -45,6 +45,8 @@ pub struct MailContent<'a> {
     pub link: Option<&'a str>,
     /// How long the link stays valid.
     pub valid_for: Option<Duration>,
+    /// A verification mail to an address that already had a signup waiting says so.
+    pub earlier_signup_pending: bool,
 }
 
 /// The three parts of one kind in one locale, as `(name, source)`.
@@ -126,6 +128,7 @@ impl Templates {
             email => content.email,
             link => content.link,
             valid_hours => valid_hours,
+            earlier_signup_pending => content.earlier_signup_pending,
             locale => locale,
         };
         let render = |part: &str| {
@@ -217,6 +220,42 @@ mod tests {
                 .has_link()
                 .then_some("https://auth.example.com/verify.html?email=a%40b.c&verify=T0k3n-_x"),
             valid_for: kind.has_link().then_some(Duration::from_hours(24)),
+            earlier_signup_pending: false,
+        }
+    }
+
+    #[test]
+    fn a_verification_after_an_earlier_signup_says_so_in_every_locale() {
+        let templates = templates();
+        for locale in LOCALES {
+            let locale = Locale::parse(locale).unwrap();
+            let plain = templates
+                .render(
+                    MailKind::Verification,
+                    &locale,
+                    &content(MailKind::Verification),
+                )
+                .unwrap();
+            let noted = MailContent {
+                earlier_signup_pending: true,
+                ..content(MailKind::Verification)
+            };
+            let noted = templates
+                .render(MailKind::Verification, &locale, &noted)
+                .unwrap();
+            for (with, without) in [(&noted.text, &plain.text), (&noted.html, &plain.html)] {
+                assert!(with.len() > without.len() + 100, "{locale}: {with}");
+            }
+            let marker = if locale.as_str() == "de" {
+                "bereits einmal"
+            } else {
+                "already signed up once"
+            };
+            assert!(
+                noted.text.contains(marker) && noted.html.contains(marker),
+                "{locale}"
+            );
+            assert!(!plain.text.contains(marker), "{locale}");
         }
     }
 

@@ -142,6 +142,7 @@ fn compose(
         locale: user.locale.clone(),
         link,
         created_at: now,
+        earlier_signup_pending: false,
     })
 }
 

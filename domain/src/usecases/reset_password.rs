@@ -38,7 +38,7 @@ pub fn reset_password(
     after.password = new_password;
     after.reset = None;
     after.verified = true;
-    after.verification = None;
+    after.pending_signups.clear();
     after.throttle = LoginThrottle::default();
     let notice = notice_if_allowed(&mut after, MailKind::PasswordChanged, now, settings, rng)?;
     Ok(Decision::update(ResetAnswer::Changed, user, after, notice))

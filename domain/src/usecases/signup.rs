@@ -6,8 +6,8 @@ use super::{
 };
 use crate::random::{Randomness, RandomnessUnavailable};
 use crate::{
-    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, StoredPassword, Timestamp,
-    User,
+    DeveloperUserId, Email, Locale, LoginThrottle, MAX_PENDING_SIGNUPS, MailKind, MailLog,
+    PendingSignup, StoredPassword, Timestamp, User,
 };
 
 /// A signup request, its password already checked against the policy and hashed.
@@ -33,8 +33,11 @@ pub enum SignupAnswer {
 /// Decides a signup for `input.email`, whose stored user (if any) is `existing`.
 ///
 /// - New address: the user is created unverified, with a verification mail.
-/// - Known, unverified: the verification mail is sent again with a fresh token (cooldown
-///   permitting) so a lost first mail never strands anyone; the password is left as it was.
+/// - Known, unverified: this signup waits beside the earlier ones, bound to its own fresh token
+///   (cooldown permitting), so a lost first mail never strands anyone and only the link mailed
+///   for a signup can make its password the account's: verifying one signup discards the others
+///   (a stranger who signed the address up first never sets the owner's password). The mail says
+///   that an earlier signup was waiting.
 /// - Known, verified: the owner gets an "already registered" notice (cooldown permitting) when
 ///   existence errors are prevented; otherwise nothing is sent.
 pub fn signup(
@@ -61,9 +64,22 @@ pub fn signup(
             return Ok(Decision::answer(answer));
         }
         let mut after = next_version(user, now);
-        let (pending, link) = issue_link(rng, now, settings.verification_ttl)?;
-        after.verification = Some(pending);
-        let mail = compose(&mut after, MailKind::Verification, Some(link), now, rng)?;
+        let (token, link) = issue_link(rng, now, settings.verification_ttl)?;
+        after
+            .pending_signups
+            .retain(|signup| signup.token.expires_at > now);
+        let earlier_signup_pending = !after.pending_signups.is_empty();
+        after.pending_signups.push(PendingSignup {
+            token,
+            password: input.password,
+        });
+        let excess = after
+            .pending_signups
+            .len()
+            .saturating_sub(MAX_PENDING_SIGNUPS);
+        after.pending_signups.drain(..excess);
+        let mut mail = compose(&mut after, MailKind::Verification, Some(link), now, rng)?;
+        mail.earlier_signup_pending = earlier_signup_pending;
         return Ok(Decision::update(answer, user, after, Some(mail)));
     }
     if !settings.prevent_user_existence_errors {
@@ -82,13 +98,16 @@ fn create(
     settings: &Settings,
     rng: &mut impl Randomness,
 ) -> Result<Decision<SignupAnswer>, RandomnessUnavailable> {
-    let (pending, link) = issue_link(rng, now, settings.verification_ttl)?;
+    let (token, link) = issue_link(rng, now, settings.verification_ttl)?;
     let mut user = User {
         email: input.email,
         developer_user_id: DeveloperUserId::generate(rng)?,
+        pending_signups: vec![PendingSignup {
+            token,
+            password: input.password.clone(),
+        }],
         password: input.password,
         verified: false,
-        verification: Some(pending),
         reset: None,
         throttle: LoginThrottle::default(),
         mail_log: MailLog::default(),
@@ -112,6 +131,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::PendingToken;
     use crate::usecases::testing::*;
 
     fn input(email: &str) -> SignupInput {
@@ -140,7 +160,9 @@ mod tests {
         assert_eq!(user.email.as_str(), "new@example.com");
         assert!(!user.verified);
         assert_eq!(user.version, 1);
-        let pending = user.verification.unwrap();
+        assert_eq!(user.pending_signups.len(), 1);
+        assert_eq!(user.pending_signups[0].password, user.password);
+        let pending = user.pending_signups[0].token;
         assert_eq!(pending.expires_at, now().plus(Duration::from_hours(24)));
         let mail = change.mail.unwrap();
         assert_eq!(mail.kind, MailKind::Verification);
@@ -199,11 +221,23 @@ mod tests {
         assert_eq!(decision.change, None);
     }
 
+    fn unverified_by_a_stranger() -> User {
+        let (_, pending) =
+            PendingToken::issue(&mut rng(), now(), Duration::from_hours(24)).unwrap();
+        User {
+            verified: false,
+            password: other_password(),
+            pending_signups: vec![PendingSignup {
+                token: pending,
+                password: other_password(),
+            }],
+            ..verified_user()
+        }
+    }
+
     #[test]
-    fn an_unverified_address_gets_a_fresh_verification_link_and_keeps_its_password() {
-        let mut existing = verified_user();
-        existing.verified = false;
-        let old_pending = existing.verification;
+    fn a_second_signup_waits_beside_the_first_bound_to_its_own_link_and_says_so() {
+        let existing = unverified_by_a_stranger();
         let later = now().plus(Duration::from_secs(61));
         let decision = signup(
             Some(&existing),
@@ -215,9 +249,51 @@ mod tests {
         .unwrap();
         let change = decision.change.unwrap();
         let user = change.write.user();
-        assert_eq!(user.password, existing.password);
-        assert_ne!(user.verification, old_pending);
-        assert_eq!(change.mail.unwrap().kind, MailKind::Verification);
+        assert_eq!(user.password, existing.password, "nothing is applied yet");
+        assert_eq!(user.pending_signups.len(), 2);
+        assert_eq!(user.pending_signups[0], existing.pending_signups[0]);
+        let own = &user.pending_signups[1];
+        assert_eq!(own.password, stored_password());
+        let mail = change.mail.unwrap();
+        assert_eq!(mail.kind, MailKind::Verification);
+        assert!(mail.earlier_signup_pending);
+        assert!(own.token.accepts(&mail.link.unwrap().token, later));
+    }
+
+    #[test]
+    fn pending_signups_are_bounded_oldest_dropped_and_expired_ones_forgotten() {
+        let mut user = unverified_by_a_stranger();
+        let mut at = now();
+        for _ in 0..5 {
+            at = at.plus(Duration::from_secs(61));
+            let decision = signup(
+                Some(&user),
+                input("alice@example.com"),
+                at,
+                &settings(),
+                &mut rng(),
+            )
+            .unwrap();
+            user = decision.change.unwrap().write.user().clone();
+        }
+        assert_eq!(user.pending_signups.len(), MAX_PENDING_SIGNUPS);
+        assert!(
+            user.pending_signups
+                .iter()
+                .all(|s| s.password == stored_password())
+        );
+        let after_expiry = at.plus(Duration::from_hours(25));
+        let decision = signup(
+            Some(&user),
+            input("alice@example.com"),
+            after_expiry,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        let change = decision.change.unwrap();
+        assert_eq!(change.write.user().pending_signups.len(), 1);
+        assert!(!change.mail.unwrap().earlier_signup_pending);
     }
 
     #[test]

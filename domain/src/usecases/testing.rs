@@ -54,7 +54,7 @@ pub fn verified_user() -> User {
         developer_user_id: DeveloperUserId::parse("0b6f5a1e-1b9c-4d7e-9b0a-6f1c2d3e4f50").unwrap(),
         password: stored_password(),
         verified: true,
-        verification: None,
+        pending_signups: Vec::new(),
         reset: None,
         throttle: LoginThrottle::default(),
         mail_log: MailLog::default(),

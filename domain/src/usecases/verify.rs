@@ -1,4 +1,5 @@
-//! Verification: a valid, unexpired verification token marks its address verified, once.
+//! Verification: a valid, unexpired verification token marks its address verified, once, and
+//! makes the password of the signup it was mailed for the account's.
 
 use super::{Decision, Settings, next_version};
 use crate::{Timestamp, Token, User};
@@ -33,15 +34,18 @@ pub fn verify(
             VerifyAnswer::Verified
         });
     }
-    match user.verification {
-        Some(pending) if pending.accepts(token, now) => {
-            let mut after = next_version(user, now);
-            after.verified = true;
-            after.verification = None;
-            Decision::update(VerifyAnswer::Verified, user, after, None)
-        }
-        _ => Decision::answer(VerifyAnswer::NotVerified),
-    }
+    let Some(signup) = user
+        .pending_signups
+        .iter()
+        .find(|signup| signup.token.accepts(token, now))
+    else {
+        return Decision::answer(VerifyAnswer::NotVerified);
+    };
+    let mut after = next_version(user, now);
+    after.password = signup.password.clone();
+    after.verified = true;
+    after.pending_signups.clear();
+    Decision::update(VerifyAnswer::Verified, user, after, None)
 }
 
 #[cfg(test)]
@@ -49,13 +53,17 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::PendingSignup;
     use crate::usecases::testing::*;
 
     fn unverified_with_token() -> (User, Token) {
         let (token, pending) = token(5, Duration::from_hours(24));
         let user = User {
             verified: false,
-            verification: Some(pending),
+            pending_signups: vec![PendingSignup {
+                token: pending,
+                password: stored_password(),
+            }],
             ..verified_user()
         };
         (user, token)
@@ -68,12 +76,44 @@ mod tests {
         assert_eq!(decision.answer, VerifyAnswer::Verified);
         let after = decision.change.unwrap().write.user().clone();
         assert!(after.verified);
-        assert_eq!(after.verification, None);
+        assert!(after.pending_signups.is_empty());
         assert_eq!(after.version, user.version + 1);
         // Used once, it no longer verifies.
         let again = verify(Some(&after), &token, now(), &settings());
         assert_eq!(again.answer, VerifyAnswer::NotVerified);
         assert_eq!(again.change, None);
+    }
+
+    /// The takeover before signup: a stranger signs the address up with their password, then
+    /// the owner signs up with theirs. Only the link of a signup sets its password, and
+    /// verifying one discards the others.
+    #[test]
+    fn verifying_applies_the_password_of_the_signup_whose_link_it_is() {
+        let (attackers_token, attackers) = token(5, Duration::from_hours(24));
+        let (owners_token, owners) = token(6, Duration::from_hours(24));
+        let user = User {
+            verified: false,
+            password: other_password(),
+            pending_signups: vec![
+                PendingSignup {
+                    token: attackers,
+                    password: other_password(),
+                },
+                PendingSignup {
+                    token: owners,
+                    password: stored_password(),
+                },
+            ],
+            ..verified_user()
+        };
+        let decision = verify(Some(&user), &owners_token, now(), &settings());
+        assert_eq!(decision.answer, VerifyAnswer::Verified);
+        let after = decision.change.unwrap().write.user().clone();
+        assert_eq!(after.password, stored_password(), "the owner's password");
+        assert!(after.pending_signups.is_empty());
+        let late = verify(Some(&after), &attackers_token, now(), &settings());
+        assert_eq!(late.answer, VerifyAnswer::NotVerified);
+        assert_eq!(late.change, None);
     }
 
     #[test]

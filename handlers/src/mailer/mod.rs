@@ -373,6 +373,7 @@ impl Mailer {
             email: mail.recipient.as_str(),
             link: link.as_ref().map(|(url, _)| url.as_str()),
             valid_for: link.as_ref().map(|(_, valid_for)| *valid_for),
+            earlier_signup_pending: mail.earlier_signup_pending,
         };
         let rendered = self
             .templates

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambdauth_domain::mail::MailLink;
 use lambdauth_domain::{
-    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, OutgoingMail, PendingToken,
-    StoredPassword, Timestamp, TokenHash, User,
+    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, OutgoingMail, PendingSignup,
+    PendingToken, StoredPassword, Timestamp, TokenHash, User,
 };
 
 use super::schema::{
@@ -156,6 +156,54 @@ fn get_pending(
     }))
 }
 
+fn signup_value(signup: &PendingSignup) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        (
+            attribute::TOKEN_HASH.to_owned(),
+            s(signup.token.hash.to_hex()),
+        ),
+        (
+            attribute::TOKEN_EXPIRES_AT.to_owned(),
+            n(signup.token.expires_at.as_millis()),
+        ),
+        (attribute::PASSWORD.to_owned(), s(signup.password.to_phc())),
+    ]))
+}
+
+/// The pending signups of a user item: its list, or the one verification token an item written
+/// before them holds, bound to the item's `password`.
+fn get_signups(item: &Item, password: &StoredPassword) -> Result<Vec<PendingSignup>, ItemError> {
+    let Some(list) = item.get(attribute::PENDING_SIGNUPS) else {
+        let legacy = get_pending(
+            item,
+            attribute::VERIFY_TOKEN_HASH,
+            attribute::VERIFY_TOKEN_EXPIRES_AT,
+        )?;
+        return Ok(legacy
+            .map(|token| PendingSignup {
+                token,
+                password: password.clone(),
+            })
+            .into_iter()
+            .collect());
+    };
+    let list = list
+        .as_l()
+        .map_err(|_| malformed(attribute::PENDING_SIGNUPS))?;
+    list.iter()
+        .map(|entry| {
+            let entry = entry
+                .as_m()
+                .map_err(|_| malformed(attribute::PENDING_SIGNUPS))?;
+            let token = get_pending(entry, attribute::TOKEN_HASH, attribute::TOKEN_EXPIRES_AT)?
+                .ok_or_else(|| missing(attribute::TOKEN_HASH))?;
+            let password = StoredPassword::parse(get_s(entry, attribute::PASSWORD)?)
+                .map_err(|_| malformed(attribute::PASSWORD))?;
+            Ok(PendingSignup { token, password })
+        })
+        .collect()
+}
+
 fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
     item.insert(attribute::FAILED_LOGINS.to_owned(), n(throttle.failures));
     if let Some(at) = throttle.last_failure_at {
@@ -188,12 +236,12 @@ pub fn user_to_item(user: &User) -> Item {
         attribute::VERIFIED.to_owned(),
         AttributeValue::Bool(user.verified),
     );
-    put_pending(
-        &mut item,
-        attribute::VERIFY_TOKEN_HASH,
-        attribute::VERIFY_TOKEN_EXPIRES_AT,
-        user.verification.as_ref(),
-    );
+    if !user.pending_signups.is_empty() {
+        item.insert(
+            attribute::PENDING_SIGNUPS.to_owned(),
+            AttributeValue::L(user.pending_signups.iter().map(signup_value).collect()),
+        );
+    }
     put_pending(
         &mut item,
         attribute::RESET_TOKEN_HASH,
@@ -250,13 +298,8 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
     Ok(User {
         developer_user_id: DeveloperUserId::parse(get_s(item, attribute::DEVELOPER_USER_ID)?)
             .ok_or_else(|| malformed(attribute::DEVELOPER_USER_ID))?,
-        password,
         verified: get_bool(item, attribute::VERIFIED)?,
-        verification: get_pending(
-            item,
-            attribute::VERIFY_TOKEN_HASH,
-            attribute::VERIFY_TOKEN_EXPIRES_AT,
-        )?,
+        pending_signups: get_signups(item, &password)?,
         reset: get_pending(
             item,
             attribute::RESET_TOKEN_HASH,
@@ -268,6 +311,7 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
         created_at: timestamp(item, attribute::CREATED_AT)?,
         updated_at: timestamp(item, attribute::UPDATED_AT)?,
         version: get_n(item, attribute::VERSION)?,
+        password,
         email,
     })
 }
@@ -324,6 +368,12 @@ pub fn mail_to_item(mail: &OutgoingMail, sealed_token: Option<Vec<u8>>) -> Item 
         item.insert(
             attribute::LINK_EXPIRES_AT.to_owned(),
             n(expires_at.as_millis()),
+        );
+    }
+    if mail.earlier_signup_pending {
+        item.insert(
+            attribute::EARLIER_SIGNUP_PENDING.to_owned(),
+            AttributeValue::Bool(true),
         );
     }
     item
@@ -389,6 +439,8 @@ pub struct OutboxMail {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Option<Timestamp>,
+    /// A verification mail's note that an earlier signup was waiting.
+    pub earlier_signup_pending: bool,
 }
 
 /// The outbox item in `item`.
@@ -418,6 +470,11 @@ pub fn mail_from_item(item: &Item) -> Result<OutboxMail, ItemError> {
             .and_then(|v| v.as_s().ok())
             .cloned(),
         created_at: timestamp(item, attribute::CREATED_AT)?,
+        earlier_signup_pending: item
+            .get(attribute::EARLIER_SIGNUP_PENDING)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
         updated_at: optional_timestamp(item, attribute::UPDATED_AT)?,
     })
 }
@@ -439,11 +496,29 @@ mod tests {
                 "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
             )
             .unwrap(),
-            verified: true,
-            verification: Some(PendingToken {
-                hash: Token::parse("abcdefghijklmnopqrstuvwxyz").unwrap().hash(),
-                expires_at: Timestamp::from_millis(99),
-            }),
+            verified: false,
+            pending_signups: vec![
+                PendingSignup {
+                    token: PendingToken {
+                        hash: Token::parse("abcdefghijklmnopqrstuvwxyz").unwrap().hash(),
+                        expires_at: Timestamp::from_millis(99),
+                    },
+                    password: StoredPassword::parse(
+                        "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+                    )
+                    .unwrap(),
+                },
+                PendingSignup {
+                    token: PendingToken {
+                        hash: Token::parse("zyxwvutsrqponmlkjihgfedcba").unwrap().hash(),
+                        expires_at: Timestamp::from_millis(98),
+                    },
+                    password: StoredPassword::parse(
+                        "$argon2id$v=19$m=64,t=1,p=1$b3RoZXJzYWx0b3RoZXI$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+                    )
+                    .unwrap(),
+                },
+            ],
             reset: None,
             throttle: LoginThrottle {
                 failures: 3,
@@ -468,6 +543,29 @@ mod tests {
     }
 
     #[test]
+    fn an_item_written_before_pending_signups_reads_its_token_as_one_bound_to_its_password() {
+        let mut item = user_to_item(&User {
+            pending_signups: Vec::new(),
+            ..user()
+        });
+        item.insert(
+            "verifyTokenHash".to_owned(),
+            s(Token::parse("abcdefghijklmnopqrstuvwxyz")
+                .unwrap()
+                .hash()
+                .to_hex()),
+        );
+        item.insert("verifyTokenExpiresAt".to_owned(), n(99));
+        let read = user_from_item(&item).unwrap();
+        assert_eq!(read.pending_signups.len(), 1);
+        assert_eq!(read.pending_signups[0].password, read.password);
+        assert_eq!(
+            read.pending_signups[0].token,
+            user().pending_signups[0].token
+        );
+    }
+
+    #[test]
     fn a_broken_item_is_an_error_not_a_panic() {
         let mut item = user_to_item(&user());
         item.insert("version".to_owned(), s("twelve"));
@@ -489,8 +587,10 @@ mod tests {
                 expires_at: Timestamp::from_millis(2000),
             }),
             created_at: Timestamp::from_millis(1000),
+            earlier_signup_pending: true,
         };
         let item = mail_to_item(&mail, Some(vec![1, 2, 3]));
+        assert!(mail_from_item(&item).unwrap().earlier_signup_pending);
         assert_eq!(item["status"].as_s().unwrap(), "pending");
         assert_eq!(item["linkToken"].as_b().unwrap().as_ref(), &[1, 2, 3]);
         let text = format!("{item:?}");

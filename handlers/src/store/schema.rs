@@ -29,9 +29,17 @@ pub mod attribute {
     pub const PASSWORD: &str = "password";
     /// Whether a user's address is verified.
     pub const VERIFIED: &str = "verified";
-    /// The hash of a pending verification token.
+    /// The signups of an unverified address waiting for verification: a list of maps, each with
+    /// [`TOKEN_HASH`], [`TOKEN_EXPIRES_AT`] and [`PASSWORD`].
+    pub const PENDING_SIGNUPS: &str = "pendingSignups";
+    /// Within a pending signup: its token's hash.
+    pub const TOKEN_HASH: &str = "tokenHash";
+    /// Within a pending signup: when its token expires (epoch milliseconds).
+    pub const TOKEN_EXPIRES_AT: &str = "expiresAt";
+    /// The hash of a pending verification token, as items written before pending signups (and
+    /// imported ones) hold it: read as one signup bound to the item's password, never written.
     pub const VERIFY_TOKEN_HASH: &str = "verifyTokenHash";
-    /// When a pending verification token expires (epoch milliseconds).
+    /// When that verification token expires (epoch milliseconds); read only, as above.
     pub const VERIFY_TOKEN_EXPIRES_AT: &str = "verifyTokenExpiresAt";
     /// The hash of a pending reset token.
     pub const RESET_TOKEN_HASH: &str = "resetTokenHash";
@@ -63,6 +71,8 @@ pub mod attribute {
     pub const STATUS: &str = "status";
     /// An outbox item's send attempts so far.
     pub const ATTEMPTS: &str = "attempts";
+    /// A verification mail's note that an earlier signup was waiting (present only when so).
+    pub const EARLIER_SIGNUP_PENDING: &str = "earlierSignupPending";
     /// The KMS ciphertext of an outbox item's link token.
     pub const LINK_TOKEN: &str = "linkToken";
     /// When an outbox item's link expires.

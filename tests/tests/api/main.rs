@@ -9,4 +9,5 @@ mod input;
 mod journey;
 mod mail;
 mod openapi;
+mod takeover;
 mod template;
