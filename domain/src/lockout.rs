@@ -1,5 +1,6 @@
 //! The login throttle: Cognito's model of five free failures, then a wait that doubles from one
-//! second up to fifteen minutes, forgotten after a success or fifteen idle minutes.
+//! second up to fifteen minutes, forgotten after a success or fifteen idle minutes, counted from
+//! the end of the last lock (so a wait longer than the idle period does not wipe the count).
 //!
 //! An attempt is counted as a failure *before* its password is checked (a reservation written
 //! with a condition), and a success clears the count afterwards. So parallel attempts cannot all
@@ -19,7 +20,8 @@ pub struct LockoutPolicy {
     pub first_wait: Duration,
     /// The longest wait.
     pub max_wait: Duration,
-    /// After this long without a failure, the count starts again from zero.
+    /// After this long without a failure and without a lock in force, the count starts again
+    /// from zero.
     pub idle_reset: Duration,
 }
 
@@ -78,11 +80,22 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
+    /// When the count is forgotten: `idle_reset` after the later of the last failure and the
+    /// end of the lock it set. Measured from the failure alone, a lock longer than the idle
+    /// period would end with the count wiped, and the waits would never grow past it.
+    pub fn forgotten_at(&self, policy: &LockoutPolicy) -> Option<Timestamp> {
+        let quiet_since = match (self.last_failure_at, self.locked_until) {
+            (Some(last), Some(until)) => last.max(until),
+            (last, until) => last.or(until)?,
+        };
+        Some(quiet_since.plus(policy.idle_reset))
+    }
+
     /// The throttle as it stands at `now`: forgotten when idle long enough.
     #[must_use]
     pub fn at(self, now: Timestamp, policy: &LockoutPolicy) -> Self {
-        match self.last_failure_at {
-            Some(last) if now.since(last) >= policy.idle_reset => Self::default(),
+        match self.forgotten_at(policy) {
+            Some(forgotten) if now >= forgotten => Self::default(),
             _ => self,
         }
     }
@@ -170,6 +183,37 @@ mod tests {
         assert_eq!(after_idle.locked_until, None);
         let before_idle = throttle.at(now.plus(secs(15 * 60 - 1)), &policy);
         assert_eq!(before_idle.failures, 12);
+    }
+
+    /// An attacker who tries again each time a lock ends: with a maximum wait above the idle
+    /// period, the waits keep doubling up to it instead of starting over.
+    #[test]
+    fn with_an_hour_as_the_longest_wait_the_waits_keep_doubling_past_the_idle_period() {
+        let policy = LockoutPolicy {
+            max_wait: Duration::from_hours(1),
+            ..LockoutPolicy::default()
+        };
+        let mut now = Timestamp::from_millis(10_000_000);
+        let mut throttle = LoginThrottle::default();
+        let mut waits = Vec::new();
+        for _ in 0..18 {
+            throttle = throttle.admit(now, &policy).unwrap();
+            if let Some(until) = throttle.locked_until {
+                waits.push(until.since(now).as_secs());
+                now = until;
+            }
+        }
+        assert_eq!(
+            waits,
+            [
+                1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600
+            ]
+        );
+        assert_eq!(throttle.failures, 18);
+        // Forgotten only once the idle period has passed after the last lock ended.
+        let lock_end = throttle.locked_until.unwrap();
+        assert_eq!(throttle.at(lock_end.plus(secs(899)), &policy).failures, 18);
+        assert!(throttle.at(lock_end.plus(secs(900)), &policy).is_clear());
     }
 
     #[test]

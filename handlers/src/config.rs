@@ -88,7 +88,8 @@ pub struct CoreConfig {
     /// `VERIFICATION_TTL_SECONDS` (86400), `RESET_TTL_SECONDS` (3600),
     /// `VERIFICATION_COOLDOWN_SECONDS` (60), `RESET_COOLDOWN_SECONDS` (60),
     /// `NOTICE_COOLDOWN_SECONDS` (3600), `LOCKOUT_FREE_FAILURES` (5),
-    /// `LOCKOUT_MAX_WAIT_SECONDS` (900).
+    /// `LOCKOUT_MAX_WAIT_SECONDS` (900), `LOCKOUT_IDLE_RESET_SECONDS` (900, counted from the end
+    /// of the last lock).
     pub settings: Settings,
     /// `ARGON2_MEMORY_KIB` (19456), `ARGON2_TIME_COST` (2), `ARGON2_PARALLELISM` (1).
     pub hashing: HashingParams,
@@ -142,6 +143,7 @@ impl CoreConfig {
             lockout: LockoutPolicy {
                 free_failures: optional(source, "LOCKOUT_FREE_FAILURES", lockout.free_failures)?,
                 max_wait: seconds(source, "LOCKOUT_MAX_WAIT_SECONDS", lockout.max_wait)?,
+                idle_reset: seconds(source, "LOCKOUT_IDLE_RESET_SECONDS", lockout.idle_reset)?,
                 ..lockout
             },
         };

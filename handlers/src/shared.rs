@@ -193,7 +193,7 @@ impl Core {
             let admitted = login::admit_unknown(throttle, now, settings)?;
             match self
                 .store
-                .save_throttle(email, &admitted, version, settings.lockout.idle_reset)
+                .save_throttle(email, &admitted, version, &settings.lockout)
                 .await
             {
                 Ok(()) => return Ok(Admitted::Unknown),

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambdauth_domain::mail::MailLink;
 use lambdauth_domain::{
-    DeveloperUserId, Email, Locale, LoginThrottle, MailKind, MailLog, OutgoingMail, PendingSignup,
-    PendingToken, StoredPassword, Timestamp, TokenHash, User,
+    DeveloperUserId, Email, Locale, LockoutPolicy, LoginThrottle, MailKind, MailLog, OutgoingMail,
+    PendingSignup, PendingToken, StoredPassword, Timestamp, TokenHash, User,
 };
 
 use super::schema::{
@@ -322,17 +322,14 @@ pub fn throttle_to_item(
     email: &Email,
     throttle: &LoginThrottle,
     version: u64,
-    idle_reset: Duration,
+    policy: &LockoutPolicy,
 ) -> Item {
     let mut item = throttle_key(email);
     item.insert(TYPE_ATTRIBUTE.to_owned(), s(item_type::THROTTLE));
     put_throttle(&mut item, throttle);
     item.insert(attribute::VERSION.to_owned(), n(version));
-    if let Some(last) = throttle.last_failure_at {
-        item.insert(
-            TTL_ATTRIBUTE.to_owned(),
-            n(last.plus(idle_reset).as_secs() + 3600),
-        );
+    if let Some(forgotten) = throttle.forgotten_at(policy) {
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(forgotten.as_secs() + 3600));
     }
     item
 }
@@ -605,7 +602,7 @@ mod tests {
             last_failure_at: Some(Timestamp::from_millis(1_000_000)),
             locked_until: None,
         };
-        let item = throttle_to_item(&email, &throttle, 4, Duration::from_mins(15));
+        let item = throttle_to_item(&email, &throttle, 4, &LockoutPolicy::default());
         assert_eq!(throttle_from_item(&item).unwrap(), (throttle, 4));
         assert_eq!(
             item[TTL_ATTRIBUTE].as_n().unwrap(),

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use lambdauth_domain::usecases::{Change, Write};
-use lambdauth_domain::{Email, LoginThrottle, User};
+use lambdauth_domain::{Email, LockoutPolicy, LoginThrottle, User};
 
 use crate::aws_error::{AwsFailure, classify};
 use items::{Item, ItemError};
@@ -116,10 +116,10 @@ impl UserStore {
         email: &Email,
         throttle: &LoginThrottle,
         expected: Option<u64>,
-        idle_reset: std::time::Duration,
+        policy: &LockoutPolicy,
     ) -> Result<(), StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        let item = items::throttle_to_item(email, throttle, version, idle_reset);
+        let item = items::throttle_to_item(email, throttle, version, policy);
         self.put_if(item, expected).await
     }
 
