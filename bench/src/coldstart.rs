@@ -157,7 +157,7 @@ fn event(function: Function, body: &Value, n: usize) -> Value {
     http_api_event(
         function.path(),
         &headers,
-        &body.to_string(),
+        body.to_string().as_bytes(),
         &format!("bench-{n}"),
     )
 }

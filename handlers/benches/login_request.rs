@@ -56,7 +56,7 @@ fn stored_user(now: Timestamp) -> User {
 fn login_event_text() -> String {
     let headers = [("content-type".to_owned(), "application/json".to_owned())];
     let body = json!({ "email": EMAIL, "password": PASSWORD }).to_string();
-    http_api_event("/login", &headers, &body, "bench-request").to_string()
+    http_api_event("/login", &headers, body.as_bytes(), "bench-request").to_string()
 }
 
 /// Event text → request → body → email and attempt, as the login handler parses them.

@@ -3,7 +3,9 @@
 //! persist with a retry on conflict, admit a password attempt under the throttle).
 
 use std::sync::Arc;
+
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 use lambdauth_domain::random::{OsRandomness, RandomnessUnavailable};
 use lambdauth_domain::usecases::login::{self, LoginAnswer};
@@ -31,6 +33,9 @@ pub struct Core {
     pub hasher: Arc<PasswordHasher>,
     /// The rules' knobs.
     pub settings: Settings,
+    /// One permit per core: a hash holds its memory (19 MiB at the default cost) only while it
+    /// runs, and requests beyond the cores wait their turn instead of all hashing at once.
+    hash_permits: Arc<Semaphore>,
 }
 
 /// A login stopped after its password was checked (and rehashed when it matched an old hash):
@@ -71,6 +76,9 @@ impl Core {
             store,
             hasher: Arc::new(PasswordHasher::new(config.hashing, &mut OsRandomness)?),
             settings: config.settings,
+            hash_permits: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            )),
         })
     }
 
@@ -84,6 +92,10 @@ impl Core {
         work: impl FnOnce(&PasswordHasher) -> Result<T, HandlerError> + Send + 'static,
     ) -> Result<T, HandlerError> {
         let hasher = Arc::clone(&self.hasher);
+        let _permit =
+            self.hash_permits.acquire().await.map_err(|e| {
+                HandlerError::Internal(format!("the hashing permits are gone: {e}"))
+            })?;
         tokio::task::spawn_blocking(move || work(&hasher))
             .await
             .map_err(|e| HandlerError::Internal(format!("the hashing task failed: {e}")))?

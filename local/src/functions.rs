@@ -3,6 +3,8 @@
 //! the Lambdas' own event handling.
 
 use aws_config::SdkConfig;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use lambdauth_handlers::Function;
 use lambdauth_handlers::api::envelope;
 use lambdauth_handlers::config::{ConfigError, CoreConfig, IdentityConfig, MailingConfig, Source};
@@ -79,13 +81,18 @@ impl Functions {
 }
 
 /// The HTTP API (payload 2.0) event API Gateway sends for `POST path` with `headers` and
-/// `body`: what the local runtime hands a function, so that it runs exactly as deployed.
+/// `body`: what the local runtime hands a function, so that it runs exactly as deployed. As API
+/// Gateway does, a body that is not UTF-8 text travels base64-encoded.
 pub fn http_api_event(
     path: &str,
     headers: &[(String, String)],
-    body: &str,
+    body: &[u8],
     request_id: &str,
 ) -> Value {
+    let (body, is_base64_encoded) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (STANDARD.encode(body), true),
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -117,7 +124,7 @@ pub fn http_api_event(
             "timeEpoch": now,
         },
         "body": body,
-        "isBase64Encoded": false,
+        "isBase64Encoded": is_base64_encoded,
     })
 }
 
@@ -132,12 +139,21 @@ mod tests {
         let event = http_api_event(
             "/login",
             &[("Accept-Language".to_owned(), "de".to_owned())],
-            r#"{"email":"a@b.co"}"#,
+            br#"{"email":"a@b.co"}"#,
             "r1",
         );
         let (request, via) = request_from_event(event, "r1").unwrap();
         assert_eq!(via, Via::HttpApi);
         assert_eq!(request.accept_language.as_deref(), Some("de"));
         assert_eq!(request.body, br#"{"email":"a@b.co"}"#);
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf_8_travels_base64_encoded_and_arrives_as_it_was() {
+        let bytes = b"{\"email\":\"a@b.co\",\"password\":\"pass\xff\xfe\"}";
+        let event = http_api_event("/login", &[], bytes, "r1");
+        assert_eq!(event["isBase64Encoded"], true);
+        let (request, _) = request_from_event(event, "r1").unwrap();
+        assert_eq!(request.body, bytes);
     }
 }

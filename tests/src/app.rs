@@ -225,7 +225,7 @@ impl TestApp {
             .chain(headers.iter().copied())
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        let event = http_api_event(function.path(), &headers, body, "test-request");
+        let event = http_api_event(function.path(), &headers, body.as_bytes(), "test-request");
         let response = self
             .functions
             .handle_event(function, event, "test-request")

@@ -59,6 +59,17 @@ impl ApiError {
         }
     }
 
+    /// A 400 `BodyTooLarge`: the body is over [`super::MAX_BODY_BYTES`].
+    pub fn body_too_large() -> Self {
+        Self::bad_request(
+            "BodyTooLarge",
+            format!(
+                "the request body is larger than {} bytes",
+                super::MAX_BODY_BYTES
+            ),
+        )
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {

@@ -74,13 +74,28 @@ pub struct ResetPasswordBody {
 }
 
 /// Parses a body, refusing anything malformed with a 400 whose code says how:
-/// `BodyTooLarge`, `InvalidJson`, `UnknownField`, `MissingField` or `InvalidType`.
+/// `BodyTooLarge`, `InvalidJson` (also a body that is not UTF-8), `UnknownField`,
+/// `MissingField`, `DuplicateField` or `InvalidType` (also JSON that is not an object).
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::body_too_large());
+    }
+    // serde reads a struct from a JSON array too (`["a@b.co", "…"]`), and would quietly take
+    // fields by position: only an object is a body.
+    if std::str::from_utf8(body).is_err() {
         return Err(ApiError::bad_request(
-            "BodyTooLarge",
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            "InvalidJson",
+            "the request body is not valid UTF-8",
         ));
+    }
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(
+            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                ApiError::bad_request("InvalidType", "the request body must be a JSON object")
+            } else {
+                ApiError::bad_request("InvalidJson", "the request body is not valid JSON")
+            },
+        );
     }
     serde_json::from_slice(body).map_err(|error| {
         let (code, message) = match error.classify() {
@@ -92,6 +107,8 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                     "UnknownField"
                 } else if text.starts_with("missing field") {
                     "MissingField"
+                } else if text.starts_with("duplicate field") {
+                    "DuplicateField"
                 } else {
                     "InvalidType"
                 };
@@ -125,6 +142,32 @@ mod tests {
         let body: ResetPasswordBody =
             parse_body(br#"{"email":"a@b.co","lost":"t","password":"p"}"#).unwrap();
         assert_eq!(body.lost, "t");
+    }
+
+    #[test]
+    fn only_an_object_in_utf_8_is_a_body() {
+        assert_eq!(
+            code::<LoginBody>(r#"["a@example.com", "correct horse battery staple"]"#),
+            "InvalidType"
+        );
+        assert_eq!(code::<LoginBody>(r#""a@example.com""#), "InvalidType");
+        assert_eq!(code::<LoginBody>("null"), "InvalidType");
+        let mut not_utf8 = br#"{"email":"a@b.co","password":"pass"#.to_vec();
+        not_utf8.extend_from_slice(b"\xff\xff\"}");
+        assert_eq!(
+            parse_body::<LoginBody>(&not_utf8).unwrap_err().code(),
+            "InvalidJson"
+        );
+        let body: LoginBody = parse_body(b" \n {\"email\":\"a@b.co\",\"password\":\"p\"}").unwrap();
+        assert_eq!(body.email, "a@b.co");
+    }
+
+    #[test]
+    fn a_field_given_twice_says_so() {
+        assert_eq!(
+            code::<LoginBody>(r#"{"email":"a@b.co","password":"p","password":"q"}"#),
+            "DuplicateField"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod browser;
 mod concurrency;
+mod dev_server;
 mod emulator;
 mod existence;
 mod faults;
