@@ -36,6 +36,14 @@ async fn bad_input_of_every_kind_is_a_400_with_its_code_and_changes_nothing() {
         (Function::ResetPassword, json!({"email": email, "lost": "too-short", "password": "a fine long new password"}).to_string(), "InvalidToken"),
         (Function::ResetPassword, json!({"email": email, "lost": "a".repeat(40), "password": "short"}).to_string(), "PasswordTooShort"),
         (Function::VerifyUser, json!({"email": email, "verify": "has spaces in it, not a token"}).to_string(), "InvalidToken"),
+        (Function::Login, json!(["owner@example.com", "correct horse battery staple"]).to_string(), "InvalidType"),
+        (Function::CreateUser, json!(["new@example.com", "correct horse battery staple"]).to_string(), "InvalidType"),
+        (Function::Login, r#"{"email":"owner@example.com","password":"a","password":"b"}"#.to_owned(), "DuplicateField"),
+        (Function::CreateUser, json!({"email": "own\u{202E}er@example.com", "password": "correct horse battery staple"}).to_string(), "InvalidEmail"),
+        (Function::CreateUser, json!({"email": "owner@exam\u{200B}ple.com", "password": "correct horse battery staple"}).to_string(), "InvalidEmail"),
+        (Function::CreateUser, json!({"email": "owner@192.168.0.1", "password": "correct horse battery staple"}).to_string(), "InvalidEmail"),
+        (Function::CreateUser, json!({"email": "owner@example.42", "password": "correct horse battery staple"}).to_string(), "InvalidEmail"),
+        (Function::CreateUser, json!({"email": "e\u{0301}@example.com", "password": "correct horse battery staple"}).to_string(), "InvalidEmail"),
     ];
     for (function, body, code) in &cases {
         let answer = app.http(*function, body).await;
@@ -58,6 +66,67 @@ async fn bad_input_of_every_kind_is_a_400_with_its_code_and_changes_nothing() {
     assert_eq!(invoked["error"]["code"], "UnknownField");
 
     assert_eq!(app.scan().await, before, "bad input changed stored state");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf_8_is_invalid_json_and_never_a_lossy_password() {
+    let app = TestApp::spawn("not-utf8").await;
+    let mut body = br#"{"email":"bytes@example.com","password":"correct horse battery "#.to_vec();
+    body.extend_from_slice(b"\xff\xff\"}");
+    let event = lambdauth_local::http_api_event(Function::CreateUser.path(), &[], &body, "r1");
+    assert_eq!(event["isBase64Encoded"], true);
+    let answer = app
+        .functions
+        .handle_event(Function::CreateUser, event, "r1")
+        .await;
+    assert_eq!(answer["statusCode"], 400);
+    let body: serde_json::Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "InvalidJson");
+    assert!(app.user_item("bytes@example.com").await.is_none());
+}
+
+#[tokio::test]
+async fn every_unicode_spelling_of_one_mailbox_is_one_account() {
+    let app = TestApp::spawn("one-mailbox").await;
+    let password = "correct horse battery staple";
+    let created = app
+        .http(
+            Function::CreateUser,
+            &json!({"email": "bob@bu\u{0308}cher.example", "password": password}).to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let stored = "bob@xn--bcher-kva.example";
+    let verification = app.last_mail(stored, "verification").await;
+    for spelling in [
+        "bob@b\u{00FC}cher.example",
+        "BOB@B\u{00DC}CHER.EXAMPLE",
+        stored,
+    ] {
+        let again = app
+            .http(
+                Function::CreateUser,
+                &json!({"email": spelling, "password": password}).to_string(),
+            )
+            .await;
+        assert_eq!(again.status, 200, "{spelling}");
+    }
+    let users: Vec<_> = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk == "USER"))
+        .collect();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0]["pk"].as_s().unwrap(), stored);
+    let verified = app
+        .http(
+            Function::VerifyUser,
+            &json!({"email": "bob@b\u{00FC}cher.example", "verify": verification.token.unwrap()})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
 }
 
 #[tokio::test]
