@@ -129,6 +129,36 @@ impl Email {
     }
 }
 
+/// `text` with every email address in it masked as [`Email::masked`] does (`a***@example.com`),
+/// for error text from elsewhere (SES names the addresses it refuses) before it is logged or
+/// stored: no full address is written to a log or an item that does not need it.
+pub fn mask_addresses(text: &str) -> String {
+    let is_delimiter = |c: char| c.is_whitespace() || "<>()[]{},;:\"'`".contains(c);
+    let mut masked = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, masked: &mut String| {
+        match word.rsplit_once('@') {
+            Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {
+                masked.extend(local.chars().take(1));
+                masked.push_str("***@");
+                masked.push_str(domain);
+            }
+            _ => masked.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_delimiter(c) {
+            flush(&mut word, &mut masked);
+            masked.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut masked);
+    masked
+}
+
 /// Characters that do not show, or show as something else: controls, format characters (bidi
 /// overrides, zero-width joiners, the BOM, the soft hyphen), line and paragraph separators,
 /// private-use and unassigned code points.
@@ -260,6 +290,21 @@ mod tests {
         assert!(Email::parse(&max_local).is_ok());
         let long_total = format!("a@{}.com", "b".repeat(250));
         assert!(Email::parse(&long_total).is_err());
+    }
+
+    #[test]
+    fn addresses_in_free_text_are_masked() {
+        assert_eq!(
+            mask_addresses(
+                "MessageRejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob.smith@example.org, <carol@example.net>"
+            ),
+            "MessageRejected: Email address is not verified. The following identities failed the check in region US-EAST-1: b***@example.org, <c***@example.net>"
+        );
+        assert_eq!(
+            mask_addresses("no address here @ all"),
+            "no address here @ all"
+        );
+        assert_eq!(mask_addresses(""), "");
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod common_passwords;
 
 pub use backoff::{Backoff, Jitter};
 pub use clock::{Clock, SystemClock, Timestamp};
-pub use email::{Email, InvalidEmail};
+pub use email::{Email, InvalidEmail, mask_addresses};
 pub use error::ErrorCode;
 pub use hashing::{HashError, HashingParams, PasswordCheck, PasswordHasher, StoredPassword};
 pub use locale::Locale;

@@ -1,6 +1,6 @@
 //! Reset password: a valid reset token, used once within its hour, sets a new password.
 
-use super::{Decision, Settings, next_version, notice_if_allowed};
+use super::{Decision, Settings, compose, next_version};
 use crate::random::{Randomness, RandomnessUnavailable};
 use crate::{LoginThrottle, MailKind, StoredPassword, Timestamp, Token, User};
 
@@ -16,13 +16,14 @@ pub enum ResetAnswer {
 /// Decides a reset of the user `existing` (if any) with `token` and the hash of the new password.
 ///
 /// A reset proves control of the mailbox, so it also verifies an unverified account; and it
-/// clears the failure count, so a locked-out owner is let back in.
+/// clears the failure count, so a locked-out owner is let back in. The owner is always told,
+/// whatever the cooldown of notices (the settings play no part beyond the token's own expiry).
 pub fn reset_password(
     existing: Option<&User>,
     token: &Token,
     new_password: StoredPassword,
     now: Timestamp,
-    settings: &Settings,
+    _settings: &Settings,
     rng: &mut impl Randomness,
 ) -> Result<Decision<ResetAnswer>, RandomnessUnavailable> {
     let Some(user) = existing else {
@@ -40,8 +41,15 @@ pub fn reset_password(
     after.verified = true;
     after.pending_signups.clear();
     after.throttle = LoginThrottle::default();
-    let notice = notice_if_allowed(&mut after, MailKind::PasswordChanged, now, settings, rng)?;
-    Ok(Decision::update(ResetAnswer::Changed, user, after, notice))
+    // Always told, whatever an earlier change's notice left in the cooldown: a reset needs a
+    // link from the owner's mailbox, so these notices cannot be used to flood it.
+    let notice = compose(&mut after, MailKind::PasswordChanged, None, now, rng)?;
+    Ok(Decision::update(
+        ResetAnswer::Changed,
+        user,
+        after,
+        Some(notice),
+    ))
 }
 
 #[cfg(test)]
@@ -136,6 +144,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(unknown.answer, ResetAnswer::NotChanged);
+    }
+
+    #[test]
+    fn a_reset_is_always_told_even_right_after_a_change_was() {
+        let (mut user, token) = with_reset();
+        // A password change's notice went out a minute ago: its cooldown holds for an hour.
+        user.mail_log.record(
+            MailKind::PasswordChanged,
+            now().plus(Duration::from_secs(1)),
+        );
+        let at = now().plus(Duration::from_mins(1));
+        let decision = reset_password(
+            Some(&user),
+            &token,
+            other_password(),
+            at,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(decision.answer, ResetAnswer::Changed);
+        let mail = decision
+            .change
+            .unwrap()
+            .mail
+            .expect("the owner hears of the reset");
+        assert_eq!(mail.kind, MailKind::PasswordChanged);
     }
 
     #[test]

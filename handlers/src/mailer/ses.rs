@@ -4,6 +4,7 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::http::HttpResponse;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use lambdauth_domain::mask_addresses;
 use lambdauth_mail_templates::RenderedMail;
 
 /// Why SES did not accept a mail.
@@ -26,8 +27,20 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 const PAUSED_CODES: &[&str] = &["AccountSuspendedException", "SendingPausedException"];
 
-/// Classifies a failed `SendEmail`.
+/// Classifies a failed `SendEmail`. SES names the addresses it refuses in its messages: every
+/// address in the text is masked here, before anything logs or stores it.
 pub fn classify<E>(error: &SdkError<E, HttpResponse>) -> SendFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match classify_unmasked(error) {
+        SendFailure::Transient(detail) => SendFailure::Transient(mask_addresses(&detail)),
+        SendFailure::Permanent(detail) => SendFailure::Permanent(mask_addresses(&detail)),
+        SendFailure::Paused(detail) => SendFailure::Paused(mask_addresses(&detail)),
+    }
+}
+
+fn classify_unmasked<E>(error: &SdkError<E, HttpResponse>) -> SendFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

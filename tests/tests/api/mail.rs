@@ -318,10 +318,20 @@ async fn an_unverified_sender_is_a_permanent_failure_in_the_dead_letter_queue() 
         "{}",
         parked[0].reason()
     );
-    assert_eq!(
-        app.mails(&email).await[0].item["status"].as_s().unwrap(),
-        "failed"
+    let item = &app.mails(&email).await[0].item;
+    assert_eq!(item["status"].as_s().unwrap(), "failed");
+    // SES names the refused address; what is stored and parked names it only masked.
+    let last_error = item["lastError"].as_s().unwrap();
+    assert!(
+        last_error.contains("n***@unverified.example.org"),
+        "{last_error}"
     );
+    for shown in [last_error.as_str(), &parked[0].reason(), &parked[0].body] {
+        assert!(
+            !shown.contains("nobody@unverified.example.org"),
+            "a full address in {shown}"
+        );
+    }
     assert!(app.sent_mails(&email).is_empty());
 }
 
