@@ -235,9 +235,15 @@
     },
   };
 
-  // The address and token of a mailed link. Reading them sends nothing: only the button does.
+  // The address and token of a mailed link: in the fragment, which no server ever sees, or in
+  // the query of a link mailed in the original's form. The fragment is cleared from the address
+  // bar and history at once. Reading them sends nothing: only the button does.
   function readLink(tokenName) {
-    const query = new URLSearchParams(window.location.search);
+    const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    const query = fragment.has(tokenName) ? fragment : new URLSearchParams(window.location.search);
+    if (window.location.hash) {
+      history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
     // A "+" left unencoded in the address arrives as a space, which no address contains.
     const email = (query.get("email") || "").trim().replace(/ /g, "+");
     const token = (query.get(tokenName) || "").trim();

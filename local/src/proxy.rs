@@ -75,10 +75,11 @@ impl SentMail {
             .map(str::to_owned)
     }
 
-    /// The value of query parameter `name` in the mail's link, decoded.
+    /// The value of parameter `name` in the mail's link (in its fragment, or in the query of a
+    /// link in the original's form), decoded.
     pub fn link_parameter(&self, name: &str) -> Option<String> {
         let link = self.link()?;
-        let query = link.split_once('?')?.1;
+        let query = link.split_once('#').or_else(|| link.split_once('?'))?.1;
         query.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=')?;
             (key == name).then(|| value.replace("%40", "@").replace("%2B", "+"))

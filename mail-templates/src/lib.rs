@@ -194,15 +194,17 @@ pub fn negotiate(accept_language: Option<&str>) -> Locale {
         .unwrap_or_default()
 }
 
-/// A link to `page` carrying the address and a token, in the original's form:
-/// `page?email=…&verify=…` or `page?email=…&lost=…`.
+/// A link to `page` carrying the address and a token with the original's parameter names, in
+/// the URL's fragment: `page#email=…&verify=…` or `page#email=…&lost=…`. A browser never sends
+/// the fragment, so no server or proxy on the way logs the token (the pages still read the
+/// original's query form for links mailed before).
 pub fn link(page: &str, email: &str, token_parameter: &str, token: &str) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
+    let fragment = form_urlencoded::Serializer::new(String::new())
         .append_pair("email", email)
         .append_pair(token_parameter, token)
         .finish();
-    let separator = if page.contains('?') { '&' } else { '?' };
-    format!("{page}{separator}{query}")
+    let page = page.split_once('#').map_or(page, |(before, _)| before);
+    format!("{page}#{fragment}")
 }
 
 #[cfg(test)]
@@ -218,7 +220,7 @@ mod tests {
             email: "o'neil+x@example.com",
             link: kind
                 .has_link()
-                .then_some("https://auth.example.com/verify.html?email=a%40b.c&verify=T0k3n-_x"),
+                .then_some("https://auth.example.com/verify.html#email=a%40b.c&verify=T0k3n-_x"),
             valid_for: kind.has_link().then_some(Duration::from_hours(24)),
             earlier_signup_pending: false,
         }
@@ -377,11 +379,15 @@ mod tests {
                 "verify",
                 "abc_-123"
             ),
-            "https://x.org/verify.html?email=erin%2Btag%40example.co.uk&verify=abc_-123"
+            "https://x.org/verify.html#email=erin%2Btag%40example.co.uk&verify=abc_-123"
         );
         assert_eq!(
             link("https://x.org/reset.html?lang=de", "a@b.co", "lost", "t"),
-            "https://x.org/reset.html?lang=de&email=a%40b.co&lost=t"
+            "https://x.org/reset.html?lang=de#email=a%40b.co&lost=t"
+        );
+        assert_eq!(
+            link("https://x.org/reset.html#old", "a@b.co", "lost", "t"),
+            "https://x.org/reset.html#email=a%40b.co&lost=t"
         );
     }
 }

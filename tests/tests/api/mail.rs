@@ -68,7 +68,7 @@ async fn a_delivered_links_verify_the_user_and_reset_the_password() {
     assert!(mail.subject.contains("Verify"), "{}", mail.subject);
     let link = mail.link().unwrap();
     assert!(
-        link.starts_with("http://127.0.0.1:3000/verify.html?email="),
+        link.starts_with("http://127.0.0.1:3000/verify.html#email="),
         "{link}"
     );
     let verified = app
