@@ -2,6 +2,8 @@
 //! shared [`Core`] and the clients its function needs, called by the Lambda binary and by the
 //! local runtime alike.
 
+use std::sync::Arc;
+
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
 use lambdauth_domain::usecases::login::LoginAnswer;
@@ -107,10 +109,12 @@ pub async fn change_password(core: &Core, request: Request) -> Outcome {
     let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
     let failed = || ApiError::InvalidCredentials { answer: "changed" }.into_response();
     let Admitted::User(user) = core.admit(&email).await? else {
-        core.check(old, None).await?;
+        core.check(Arc::new(old), None).await?;
         return Ok(failed());
     };
-    let (check, _) = core.check(old, Some(user.password.clone())).await?;
+    let (check, _) = core
+        .check(Arc::new(old), Some(user.password.clone()))
+        .await?;
     if !check.matched() {
         return Ok(failed());
     }

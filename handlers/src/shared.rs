@@ -43,6 +43,7 @@ pub struct Core {
 /// lets a test change the account in between through the same code.
 #[derive(Debug)]
 pub struct CheckedLogin {
+    attempt: Arc<PasswordAttempt>,
     admitted: Box<User>,
     check: PasswordCheck,
     rehashed: Option<StoredPassword>,
@@ -115,7 +116,7 @@ impl Core {
     /// unknown address.
     pub async fn check(
         &self,
-        attempt: PasswordAttempt,
+        attempt: Arc<PasswordAttempt>,
         stored: Option<StoredPassword>,
     ) -> Result<(PasswordCheck, Option<StoredPassword>), HandlerError> {
         self.blocking(move |hasher| {
@@ -223,12 +224,16 @@ impl Core {
         email: &Email,
         attempt: PasswordAttempt,
     ) -> Result<Option<CheckedLogin>, HandlerError> {
+        let attempt = Arc::new(attempt);
         let Admitted::User(admitted) = self.admit(email).await? else {
             self.check(attempt, None).await?;
             return Ok(None);
         };
-        let (check, rehashed) = self.check(attempt, Some(admitted.password.clone())).await?;
+        let (check, rehashed) = self
+            .check(Arc::clone(&attempt), Some(admitted.password.clone()))
+            .await?;
         Ok(Some(CheckedLogin {
+            attempt,
             admitted,
             check,
             rehashed,
@@ -236,24 +241,45 @@ impl Core {
     }
 
     /// The second half of a login: its outcome persisted (the failure forgiven, the rehash
-    /// written) on the state it was decided from. `None` when the password changed meanwhile.
+    /// written) on the state it was decided from. `None` when the password changed meanwhile to
+    /// one the attempt does not match.
     pub async fn finish_login(
         &self,
         checked: CheckedLogin,
     ) -> Result<Option<LoginAnswer>, HandlerError> {
         let CheckedLogin {
+            attempt,
             admitted,
             check,
             rehashed,
         } = checked;
-        self.conclude(admitted, None, |user, now| {
-            Ok(login::conclude(
-                user,
-                check,
-                rehashed.clone(),
-                now,
-                &self.settings,
-            ))
+        let email = admitted.email.clone();
+        let concluded = self
+            .conclude(admitted, None, |user, now| {
+                Ok(login::conclude(
+                    user,
+                    check,
+                    rehashed.clone(),
+                    now,
+                    &self.settings,
+                ))
+            })
+            .await?;
+        if concluded.is_some() || !check.matched() {
+            return Ok(concluded);
+        }
+        // The stored hash changed after the right password was checked: a change or a reset
+        // wins, but a parallel login of the same password may only have rehashed it. Checking
+        // once more against what is stored now tells the two apart (this race alone pays it).
+        let Some(current) = self.store.load_user(&email).await? else {
+            return Ok(None);
+        };
+        let (again, _) = self.check(attempt, Some(current.password.clone())).await?;
+        if !again.matched() {
+            return Ok(None);
+        }
+        self.conclude(Box::new(current), None, |user, now| {
+            Ok(login::conclude(user, again, None, now, &self.settings))
         })
         .await
     }

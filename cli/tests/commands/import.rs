@@ -325,6 +325,34 @@ async fn half_login(core: &Core, email: &str, password: &str) -> CheckedLogin {
     .expect("the user was imported")
 }
 
+/// Two logins with the right password that both rehash the legacy hash: the one that finishes
+/// second finds the hash rehashed by the first, checks again and logs in too (it used to answer
+/// 401 with the right password).
+#[tokio::test]
+async fn two_logins_that_both_rehash_the_same_password_both_succeed() {
+    let app = TestApp::spawn("legacy-race-twice").await;
+    import_scan_file(&app).await;
+    let core = &app.functions.core;
+    let (legacy_email, password) = ("alice@example.com", "correct horse battery staple");
+    let first = half_login(core, legacy_email, password).await;
+    let second = half_login(core, legacy_email, password).await;
+    assert!(first.rehashed() && second.rehashed());
+    for half in [first, second] {
+        let concluded = core.finish_login(half).await.unwrap();
+        assert!(
+            matches!(concluded, Some(LoginAnswer::LoggedIn { .. })),
+            "{concluded:?}"
+        );
+    }
+    // The same over the API, at once.
+    let (other, other_password) = ("carol@example.net", "pässwörd-ünïcødé-🔑");
+    let (a, b) = tokio::join!(
+        login(&app, other, other_password),
+        login(&app, other, other_password)
+    );
+    assert_eq!((a, b), (200, 200));
+}
+
 /// The rehash at login is written on the condition that the user is still the version that was
 /// read: a password changed in between wins, while a mere failed attempt in between does not
 /// stop the rehash.
