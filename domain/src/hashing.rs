@@ -205,6 +205,19 @@ impl StoredPassword {
         }
     }
 
+    /// Whether checking a password against this hash costs less than against one made with
+    /// `current`: a legacy PBKDF2 hash, or Argon2id with less memory × passes. A mismatch against
+    /// such a hash must pay the difference, or its time would tell an old account from a new one.
+    pub fn costs_less_than(&self, current: &HashingParams) -> bool {
+        match self {
+            Self::Argon2id { params, .. } => {
+                u64::from(params.memory_kib) * u64::from(params.time_cost)
+                    < u64::from(current.memory_kib) * u64::from(current.time_cost)
+            }
+            Self::LegacyPbkdf2Sha1 { .. } => true,
+        }
+    }
+
     /// Whether this is a hash carried over from LambdAuth.
     pub fn is_legacy(&self) -> bool {
         matches!(self, Self::LegacyPbkdf2Sha1 { .. })
@@ -517,6 +530,28 @@ mod tests {
 
     fn attempt(raw: &str) -> PasswordAttempt {
         PasswordAttempt::new(raw).unwrap()
+    }
+
+    #[test]
+    fn legacy_and_older_argon2_hashes_cost_less_than_todays() {
+        let today = HashingParams::default();
+        let older = StoredPassword::parse(
+            "$argon2id$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        )
+        .unwrap();
+        assert!(older.costs_less_than(&today));
+        let current = StoredPassword::parse(&format!(
+            "$argon2id$v=19$m={},t={},p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            today.memory_kib, today.time_cost
+        ))
+        .unwrap();
+        assert!(!current.costs_less_than(&today));
+        let costlier = HashingParams {
+            memory_kib: 4096,
+            time_cost: 1,
+            ..today
+        };
+        assert!(!current.costs_less_than(&costlier));
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn create_user(core: &Core, sealer: &TokenSealer, request: Request) ->
     // Hashed whether or not the address is taken, so the time of the answer does not tell.
     let hash = core.hash(password).await?;
     let answer = core
-        .decide_and_persist(&email, Some(sealer), |user, now| {
+        .decide_and_persist_alike(&email, sealer, |user, now| {
             let input = SignupInput {
                 email: email.clone(),
                 password: hash.clone(),
@@ -67,7 +67,7 @@ pub async fn verify_user(core: &Core, request: Request) -> Outcome {
     let email = Email::parse(&body.email)?;
     let token = Token::parse(&body.verify)?;
     let answer = core
-        .decide_and_persist(&email, None, |user, now| {
+        .decide_and_persist(&email, |user, now| {
             Ok(verify(user, &token, now, &core.settings))
         })
         .await?;
@@ -108,7 +108,11 @@ pub async fn change_password(core: &Core, request: Request) -> Outcome {
     let old = PasswordAttempt::new(&body.old_password)?;
     let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
     let failed = || ApiError::InvalidCredentials { answer: "changed" }.into_response();
-    let Admitted::User(user) = core.admit(&email).await? else {
+    let admitted = core.admit(&email).await?;
+    // Hashed on every admitted path, whatever the old password and the account turn out to be,
+    // so that no answer comes later than another for what it found.
+    let hash = core.hash(new).await?;
+    let Admitted::User(user) = admitted else {
         core.check(Arc::new(old), None).await?;
         return Ok(failed());
     };
@@ -118,9 +122,8 @@ pub async fn change_password(core: &Core, request: Request) -> Outcome {
     if !check.matched() {
         return Ok(failed());
     }
-    let hash = core.hash(new).await?;
     let answer = core
-        .conclude(user, None, |user, now| {
+        .conclude(user, |user, now| {
             change_password::conclude(
                 user,
                 check,
@@ -142,7 +145,7 @@ pub async fn lost_password(core: &Core, sealer: &TokenSealer, request: Request) 
     let body: LostPasswordBody = parse_body(&request.body)?;
     let email = Email::parse(&body.email)?;
     let answer = core
-        .decide_and_persist(&email, Some(sealer), |user, now| {
+        .decide_and_persist_alike(&email, sealer, |user, now| {
             decide_lost(user, now, &core.settings, &mut OsRandomness)
         })
         .await?;
@@ -161,7 +164,7 @@ pub async fn reset_password(core: &Core, request: Request) -> Outcome {
     let password = NewPassword::new(&body.password, &email, &core.settings.password_policy)?;
     let hash = core.hash(password).await?;
     let answer = core
-        .decide_and_persist(&email, None, |user, now| {
+        .decide_and_persist(&email, |user, now| {
             decide_reset(
                 user,
                 &token,

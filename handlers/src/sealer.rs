@@ -4,7 +4,8 @@
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
-use lambdauth_domain::{OutgoingMail, Token};
+use lambdauth_domain::random::RandomnessUnavailable;
+use lambdauth_domain::{Clock, Email, MailId, OsRandomness, OutgoingMail, SystemClock, Token};
 
 use crate::aws_error::{AwsFailure, classify};
 
@@ -46,6 +47,41 @@ impl TokenSealer {
         let Some(link) = &mail.link else {
             return Ok(None);
         };
+        self.encrypt(&link.token, mail.id.as_str(), mail.recipient.as_str())
+            .await
+            .map(Some)
+    }
+
+    /// Seals `mail`'s link token when it has one; otherwise encrypts a throwaway token of the
+    /// same size under the same key and discards it. A request that may mail calls this on every
+    /// path, so whether it mailed a link (and so whether the address has an account) does not
+    /// show in the calls it makes.
+    pub async fn seal_every_time(
+        &self,
+        mail: Option<&OutgoingMail>,
+        recipient: &Email,
+    ) -> Result<Option<Vec<u8>>, AwsFailure> {
+        if let Some(mail) = mail.filter(|mail| mail.link.is_some()) {
+            return self.seal(mail).await;
+        }
+        let unavailable = |e: RandomnessUnavailable| AwsFailure::Unexpected {
+            service: "KMS",
+            detail: e.to_string(),
+        };
+        let throwaway = Token::generate(&mut OsRandomness).map_err(unavailable)?;
+        let mail_id =
+            MailId::generate(SystemClock.now(), &mut OsRandomness).map_err(unavailable)?;
+        self.encrypt(&throwaway, mail_id.as_str(), recipient.as_str())
+            .await
+            .map(|_| None)
+    }
+
+    async fn encrypt(
+        &self,
+        token: &Token,
+        mail_id: &str,
+        recipient: &str,
+    ) -> Result<Vec<u8>, AwsFailure> {
         let Some(key_id) = &self.key_id else {
             return Err(AwsFailure::Unexpected {
                 service: "KMS",
@@ -56,8 +92,8 @@ impl TokenSealer {
             .client
             .encrypt()
             .key_id(key_id)
-            .plaintext(Blob::new(link.token.expose().as_bytes()));
-        for (name, value) in context(mail.id.as_str(), mail.recipient.as_str()) {
+            .plaintext(Blob::new(token.expose().as_bytes()));
+        for (name, value) in context(mail_id, recipient) {
             request = request.encryption_context(name, value);
         }
         let output = request.send().await.map_err(|e| classify("KMS", &e))?;
@@ -67,7 +103,7 @@ impl TokenSealer {
                 service: "KMS",
                 detail: "Encrypt returned no ciphertext".to_owned(),
             })?;
-        Ok(Some(ciphertext.into_inner()))
+        Ok(ciphertext.into_inner())
     }
 
     /// The token sealed for mail `mail_id` to `recipient`. A ciphertext taken from another mail

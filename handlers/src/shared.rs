@@ -111,9 +111,10 @@ impl Core {
     /// Checks an attempt on a blocking thread against `stored`, or against the dummy hash when
     /// there is no account, and rehashes it when it matched a hash that needs replacing.
     ///
-    /// A legacy PBKDF2 hash costs far less than Argon2id, so a mismatch against one also pays
-    /// the dummy's cost: the time of an answer must not tell a carried-over account from an
-    /// unknown address.
+    /// A legacy PBKDF2 hash, or an Argon2id hash of an older, lower cost, costs less to check
+    /// than today's: a mismatch against one also pays the dummy at today's cost, so the time of
+    /// a wrong password does not tell an old account from a new one or from an unknown address.
+    /// (A match pays today's cost anyway, by the rehash.)
     pub async fn check(
         &self,
         attempt: Arc<PasswordAttempt>,
@@ -127,7 +128,7 @@ impl Core {
             let rehashed = if check.matched() && stored.needs_rehash(&hasher.params()) {
                 Some(hasher.rehash(&attempt, &mut OsRandomness)?)
             } else {
-                if stored.is_legacy() && !check.matched() {
+                if !check.matched() && stored.costs_less_than(&hasher.params()) {
                     hasher.verify_unknown_user(&attempt)?;
                 }
                 None
@@ -137,13 +138,46 @@ impl Core {
         .await
     }
 
-    /// Loads the user of `email`, decides with `decide`, and persists the change (sealing the
-    /// mail's token with `sealer`), deciding again on fresh state when another request changed
-    /// the user in between.
+    /// For the requests that may mail (signup, lost password): loads the user of `email`, decides
+    /// with `decide`, seals the mail's token with `sealer` and persists the change in one
+    /// transaction, deciding again on fresh state when another request changed the user in
+    /// between. Whatever it decides (a new account, a notice, nothing at all inside a cooldown),
+    /// it makes the same calls in the same order: one read, one `Encrypt` (of a throwaway token
+    /// when no link is mailed) and one `TransactWriteItems` (a condition check that writes
+    /// nothing when there is nothing to write), so the calls do not tell what the address is.
+    pub async fn decide_and_persist_alike<A>(
+        &self,
+        email: &Email,
+        sealer: &TokenSealer,
+        mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+    ) -> Result<A, HandlerError> {
+        for _ in 0..MAX_TRIES {
+            let user = self.store.load_user(email).await?;
+            let decision = decide(user.as_ref(), self.now())?;
+            let change = decision.change.as_ref();
+            let sealed_token = sealer
+                .seal_every_time(change.and_then(|c| c.mail.as_ref()), email)
+                .await?;
+            let read_version = user.as_ref().map(|user| user.version);
+            match self
+                .store
+                .apply_in_transaction(email, read_version, change, sealed_token)
+                .await
+            {
+                Ok(()) => return Ok(decision.answer),
+                Err(StoreError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(contended())
+    }
+
+    /// Loads the user of `email`, decides with `decide`, and persists the change (whose mail, if
+    /// any, carries no link), deciding again on fresh state when another request changed the
+    /// user in between.
     pub async fn decide_and_persist<A>(
         &self,
         email: &Email,
-        sealer: Option<&TokenSealer>,
         mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
     ) -> Result<A, HandlerError> {
         for _ in 0..MAX_TRIES {
@@ -152,29 +186,22 @@ impl Core {
             let Some(change) = decision.change else {
                 return Ok(decision.answer);
             };
-            if self.persist(&change, sealer).await? {
+            if self.persist(&change).await? {
                 return Ok(decision.answer);
             }
         }
         Err(contended())
     }
 
-    /// Persists `change`; `false` when the user changed since it was read.
-    async fn persist(
-        &self,
-        change: &Change,
-        sealer: Option<&TokenSealer>,
-    ) -> Result<bool, HandlerError> {
-        let ciphertext = match (&change.mail, sealer) {
-            (Some(mail), Some(kms)) => kms.seal(mail).await?,
-            (Some(mail), None) if mail.link.is_some() => {
-                return Err(HandlerError::Internal(
-                    "a mail with a link needs a KMS key".to_owned(),
-                ));
-            }
-            _ => None,
-        };
-        match self.store.apply(change, ciphertext).await {
+    /// Persists `change`, whose mail (if any) carries no link; `false` when the user changed
+    /// since it was read.
+    async fn persist(&self, change: &Change) -> Result<bool, HandlerError> {
+        if change.mail.as_ref().is_some_and(|mail| mail.link.is_some()) {
+            return Err(HandlerError::Internal(
+                "a mail with a link is sealed by decide_and_persist_alike".to_owned(),
+            ));
+        }
+        match self.store.apply(change, None).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(error) => Err(error.into()),
@@ -188,7 +215,8 @@ impl Core {
         let settings = &self.settings;
         for _ in 0..MAX_TRIES {
             let now = self.now();
-            if let Some(user) = self.store.load_user(email).await? {
+            let (user, throttle, version) = self.store.load_account(email).await?;
+            if let Some(user) = user {
                 let admitted = login::admit(&user, now, settings)?;
                 let change = Change {
                     write: Write::Update {
@@ -197,12 +225,11 @@ impl Core {
                     },
                     mail: None,
                 };
-                if self.persist(&change, None).await? {
+                if self.persist(&change).await? {
                     return Ok(Admitted::User(Box::new(admitted)));
                 }
                 continue;
             }
-            let (throttle, version) = self.store.load_throttle(email).await?;
             let admitted = login::admit_unknown(throttle, now, settings)?;
             match self
                 .store
@@ -255,7 +282,7 @@ impl Core {
         } = checked;
         let email = admitted.email.clone();
         let concluded = self
-            .conclude(admitted, None, |user, now| {
+            .conclude(admitted, |user, now| {
                 Ok(login::conclude(
                     user,
                     check,
@@ -278,7 +305,7 @@ impl Core {
         if !again.matched() {
             return Ok(None);
         }
-        self.conclude(Box::new(current), None, |user, now| {
+        self.conclude(Box::new(current), |user, now| {
             Ok(login::conclude(user, again, None, now, &self.settings))
         })
         .await
@@ -290,7 +317,6 @@ impl Core {
     pub async fn conclude<A>(
         &self,
         admitted: Box<User>,
-        sealer: Option<&TokenSealer>,
         mut conclude: impl FnMut(&User, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
     ) -> Result<Option<A>, HandlerError> {
         let checked_password = admitted.password.clone();
@@ -300,7 +326,7 @@ impl Core {
             let Some(change) = decision.change else {
                 return Ok(Some(decision.answer));
             };
-            if self.persist(&change, sealer).await? {
+            if self.persist(&change).await? {
                 return Ok(Some(decision.answer));
             }
             match self.store.load_user(&current.email).await? {

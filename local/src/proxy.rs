@@ -98,6 +98,19 @@ pub struct Counts {
     pub rejected: AtomicUsize,
     /// The mails SES accepted.
     pub accepted: std::sync::Mutex<Vec<SentMail>>,
+    /// Every request's operation, in the order they came: the `X-Amz-Target` of the JSON
+    /// protocols (`DynamoDB_20120810.Query`, `TrentService.Encrypt`, …), `METHOD path` otherwise.
+    pub operations: std::sync::Mutex<Vec<String>>,
+}
+
+impl Counts {
+    /// The operations recorded since the last call, taken out.
+    pub fn take_operations(&self) -> Vec<String> {
+        self.operations
+            .lock()
+            .map(|mut operations| std::mem::take(&mut *operations))
+            .unwrap_or_default()
+    }
 }
 
 struct Shared {
@@ -197,6 +210,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return error(StatusCode::BAD_REQUEST, "BadRequest", "unreadable body");
     };
     let text = String::from_utf8_lossy(&body).into_owned();
+    let operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .map_or_else(
+            || format!("{} {}", parts.method, parts.uri.path()),
+            str::to_owned,
+        );
+    if let Ok(mut operations) = shared.counts.operations.lock() {
+        operations.push(operation);
+    }
     let seen = Seen {
         method: &parts.method,
         uri: &parts.uri,

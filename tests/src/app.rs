@@ -118,6 +118,18 @@ impl TestApp {
         }
     }
 
+    /// The same stack with every service the functions call reached through `endpoint` (a
+    /// recording proxy in front of the emulator, say).
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    #[must_use]
+    pub fn with_every_service_through(mut self, endpoint: &str) -> Self {
+        let sdk = self.ctx.sdk.to_builder().endpoint_url(endpoint).build();
+        self.functions = Functions::from_source(&sdk, &self.env).expect("functions");
+        self
+    }
+
     /// The same stack with Cognito reached through `cognito` instead (to inject faults).
     ///
     /// # Panics

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use lambdauth_domain::usecases::{Change, Write};
 use lambdauth_domain::{Email, LockoutPolicy, LoginThrottle, User};
 
@@ -95,19 +95,46 @@ impl UserStore {
         Ok(output.item.is_some())
     }
 
-    /// The login throttle of an address with no account, and the version to condition its next
-    /// write on (`None` when there is no throttle item yet).
-    pub async fn load_throttle(
+    /// The user of `email` and the login throttle it would have without an account (with the
+    /// version to condition its next write on; `None` when there is no throttle item), read
+    /// together in one consistent `Query` on the key: a password attempt reads the same way
+    /// whether or not the address has an account.
+    pub async fn load_account(
         &self,
         email: &Email,
-    ) -> Result<(LoginThrottle, Option<u64>), StoreError> {
-        match self.get(items::throttle_key(email)).await? {
-            Some(item) => {
-                let (throttle, version) = items::throttle_from_item(&item)?;
-                Ok((throttle, Some(version)))
+    ) -> Result<(Option<User>, LoginThrottle, Option<u64>), StoreError> {
+        use schema::{PARTITION_KEY, SORT_KEY, THROTTLE_SORT_KEY, USER_SORT_KEY};
+        let key = items::user_key(email);
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(format!(
+                "{PARTITION_KEY} = :pk AND {SORT_KEY} BETWEEN :throttle AND :user"
+            ))
+            .expression_attribute_values(":pk", key[PARTITION_KEY].clone())
+            .expression_attribute_values(":throttle", AttributeValue::S(THROTTLE_SORT_KEY.into()))
+            .expression_attribute_values(":user", AttributeValue::S(USER_SORT_KEY.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", &e))?;
+        let (mut user, mut throttle, mut version) = (None, LoginThrottle::default(), None);
+        for item in output.items() {
+            match item
+                .get(SORT_KEY)
+                .and_then(|sk| sk.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(USER_SORT_KEY) => user = Some(items::user_from_item(item)?),
+                Some(THROTTLE_SORT_KEY) => {
+                    let (read, read_version) = items::throttle_from_item(item)?;
+                    (throttle, version) = (read, Some(read_version));
+                }
+                _ => {}
             }
-            None => Ok((LoginThrottle::default(), None)),
         }
+        Ok((user, throttle, version))
     }
 
     /// Writes the throttle of an address with no account, if its version is still `expected`.
@@ -146,6 +173,57 @@ impl UserStore {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(user_put).build())
             .transact_items(TransactWriteItem::builder().put(mail_put).build())
+            .send()
+            .await
+            .map_err(|error| transaction_error(&error))?;
+        Ok(())
+    }
+
+    /// Persists `change` in one `TransactWriteItems` (the user write and the mail, if any), or,
+    /// when there is nothing to change, confirms in one `TransactWriteItems` that writes nothing
+    /// (a `ConditionCheck`) that the user of `email` is still the version read (`read_version`,
+    /// none: still absent). Every path of a request that may mail so makes the same one call,
+    /// whatever it decided; a lost race is [`StoreError::Conflict`] either way.
+    pub async fn apply_in_transaction(
+        &self,
+        email: &Email,
+        read_version: Option<u64>,
+        change: Option<&Change>,
+        sealed_token: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.client.transact_write_items();
+        if let Some(change) = change {
+            let (user_item, expected) = match &change.write {
+                Write::Create(user) => (items::user_to_item(user), None),
+                Write::Update {
+                    user,
+                    expected_version,
+                } => (items::user_to_item(user), Some(*expected_version)),
+            };
+            transaction = transaction.transact_items(
+                TransactWriteItem::builder()
+                    .put(self.transact_put(user_item, expected)?)
+                    .build(),
+            );
+            if let Some(mail) = &change.mail {
+                let mail_put = self.transact_put(items::mail_to_item(mail, sealed_token), None)?;
+                transaction =
+                    transaction.transact_items(TransactWriteItem::builder().put(mail_put).build());
+            }
+        } else {
+            let (condition, value) = version_condition(read_version);
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(items::user_key(email)))
+                .condition_expression(condition)
+                .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+                .set_expression_attribute_values(value)
+                .build()
+                .map_err(|e| unexpected(&e))?;
+            transaction = transaction
+                .transact_items(TransactWriteItem::builder().condition_check(check).build());
+        }
+        transaction
             .send()
             .await
             .map_err(|error| transaction_error(&error))?;

@@ -1,6 +1,7 @@
 //! Black-box tests against the local AWS emulator, in one binary so that they share one emulator.
 
 mod browser;
+mod call_sequences;
 mod concurrency;
 mod dev_server;
 mod emulator;

@@ -1,0 +1,260 @@
+//! Existence by the AWS calls a request makes, tried as an observer of them would: every request
+//! goes through a recording proxy in front of the emulator, and for each function the sequence
+//! of operations (service and operation, in order) is the same whatever the address's state.
+//! Run with `--nocapture` to see the sequences.
+
+use std::collections::BTreeMap;
+
+use lambdauth_domain::StoredPassword;
+use lambdauth_handlers::Function;
+use lambdauth_tests::app::TestApp;
+use lambdauth_tests::legacy::scan_items;
+use lambdauth_tests::proxy::FaultProxy;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery staple";
+const WRONG: &str = "a wrong but long enough guess";
+const NEW: &str = "a brand new long passphrase";
+
+/// A stack whose functions reach every service through a recording proxy.
+struct Recorded {
+    app: TestApp,
+    proxy: FaultProxy,
+}
+
+impl Recorded {
+    async fn spawn(label: &str, overrides: &[(&str, &str)]) -> Self {
+        let proxy = FaultProxy::recording(lambdauth_tests::emulator().endpoint())
+            .await
+            .expect("a recording proxy");
+        let app = TestApp::spawn_with(label, overrides)
+            .await
+            .with_every_service_through(proxy.url());
+        Self { app, proxy }
+    }
+
+    fn address(&self, name: &str) -> String {
+        format!("{}{name}@example.com", self.app.ctx.prefix)
+    }
+
+    /// Calls `function` with `body`; its status and the operations it made.
+    async fn call(&self, function: Function, body: Value) -> (u16, Vec<String>) {
+        self.proxy.counts().take_operations();
+        let answer = self.app.http(function, &body.to_string()).await;
+        (answer.status, self.proxy.counts().take_operations())
+    }
+
+    /// A verified account of `email` with `password`.
+    async fn verified(&self, email: &str) {
+        let created = self
+            .call(
+                Function::CreateUser,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(created.0, 200);
+        let token = self.app.last_mail(email, "verification").await.token;
+        let verified = self
+            .call(
+                Function::VerifyUser,
+                json!({"email": email, "verify": token.unwrap()}),
+            )
+            .await;
+        assert_eq!(verified.0, 200);
+    }
+
+    /// An account whose stored hash is a legacy LambdAuth PBKDF2 hash (from the fixture scan).
+    async fn legacy(&self, email: &str) {
+        self.verified(email).await;
+        let row = &scan_items()[0];
+        let legacy = StoredPassword::from_legacy(
+            row["passwordSalt"]["S"].as_str().unwrap(),
+            row["passwordHash"]["S"].as_str().unwrap(),
+        )
+        .unwrap();
+        self.app
+            .dynamodb
+            .update_item()
+            .table_name(&self.app.table)
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(email.to_owned()),
+            )
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S("USER".to_owned()),
+            )
+            .update_expression("SET password = :legacy")
+            .expression_attribute_values(
+                ":legacy",
+                aws_sdk_dynamodb::types::AttributeValue::S(legacy.to_phc()),
+            )
+            .send()
+            .await
+            .expect("store a legacy hash");
+    }
+}
+
+/// Asserts that every state made the same operations, printing them.
+fn all_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<String>)>) {
+    eprintln!("{}:", function.name());
+    for (state, (status, operations)) in sequences {
+        eprintln!("  {state:<32} {status}  {}", operations.join(" → "));
+    }
+    let mut distinct: Vec<&Vec<String>> = sequences.values().map(|(_, ops)| ops).collect();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        1,
+        "{} makes different calls by state: {sequences:#?}",
+        function.name()
+    );
+}
+
+#[tokio::test]
+async fn signup_makes_the_same_calls_for_every_state_of_the_address() {
+    let stack = Recorded::spawn("calls-signup", &[("VERIFICATION_COOLDOWN_SECONDS", "0")]).await;
+    let within = Recorded::spawn("calls-signup-cooldown", &[]).await;
+    let signup = |email: &str| json!({"email": email, "password": PASSWORD});
+    let mut sequences = BTreeMap::new();
+
+    let new = stack.address("new");
+    sequences.insert("new", stack.call(Function::CreateUser, signup(&new)).await);
+    sequences.insert(
+        "pending",
+        stack.call(Function::CreateUser, signup(&new)).await,
+    );
+    let pending = within.address("pending");
+    within.call(Function::CreateUser, signup(&pending)).await;
+    sequences.insert(
+        "pending within the cooldown",
+        within.call(Function::CreateUser, signup(&pending)).await,
+    );
+    let verified = stack.address("verified");
+    stack.verified(&verified).await;
+    sequences.insert(
+        "verified",
+        stack.call(Function::CreateUser, signup(&verified)).await,
+    );
+    sequences.insert(
+        "verified within the cooldown",
+        stack.call(Function::CreateUser, signup(&verified)).await,
+    );
+    assert!(sequences.values().all(|(status, _)| *status == 200));
+    all_alike(Function::CreateUser, &sequences);
+}
+
+#[tokio::test]
+async fn lost_password_makes_the_same_calls_for_every_state_of_the_address() {
+    let stack = Recorded::spawn("calls-lost", &[]).await;
+    let lost = |email: &str| json!({"email": email});
+    let mut sequences = BTreeMap::new();
+    sequences.insert(
+        "unknown",
+        stack
+            .call(Function::LostPassword, lost(&stack.address("nobody")))
+            .await,
+    );
+    let known = stack.address("known");
+    stack.verified(&known).await;
+    sequences.insert(
+        "known",
+        stack.call(Function::LostPassword, lost(&known)).await,
+    );
+    sequences.insert(
+        "known within the cooldown",
+        stack.call(Function::LostPassword, lost(&known)).await,
+    );
+    assert!(sequences.values().all(|(status, _)| *status == 200));
+    all_alike(Function::LostPassword, &sequences);
+}
+
+/// The states a failed password attempt can meet, each on an address of its own.
+async fn failed_attempts(
+    stack: &Recorded,
+    function: Function,
+    body: impl Fn(&str, &str) -> Value,
+) -> BTreeMap<&'static str, (u16, Vec<String>)> {
+    let mut sequences = BTreeMap::new();
+    sequences.insert(
+        "unknown",
+        stack
+            .call(function, body(&stack.address("nobody"), PASSWORD))
+            .await,
+    );
+    let known = stack.address("known");
+    stack.verified(&known).await;
+    sequences.insert(
+        "wrong password",
+        stack.call(function, body(&known, WRONG)).await,
+    );
+    let unverified = stack.address("unverified");
+    stack
+        .call(
+            Function::CreateUser,
+            json!({"email": unverified, "password": PASSWORD}),
+        )
+        .await;
+    sequences.insert(
+        "unverified, right password",
+        stack.call(function, body(&unverified, PASSWORD)).await,
+    );
+    let legacy = stack.address("legacy");
+    stack.legacy(&legacy).await;
+    sequences.insert(
+        "legacy hash, wrong password",
+        stack.call(function, body(&legacy, WRONG)).await,
+    );
+    assert!(
+        sequences.values().all(|(status, _)| *status == 401),
+        "{sequences:#?}"
+    );
+    sequences
+}
+
+#[tokio::test]
+async fn a_failed_login_makes_the_same_calls_whatever_the_address_is() {
+    let stack = Recorded::spawn("calls-login", &[]).await;
+    let sequences = failed_attempts(
+        &stack,
+        Function::Login,
+        |email, password| json!({"email": email, "password": password}),
+    )
+    .await;
+    all_alike(Function::Login, &sequences);
+}
+
+#[tokio::test]
+async fn a_failed_password_change_makes_the_same_calls_whatever_the_address_is() {
+    let stack = Recorded::spawn("calls-change", &[]).await;
+    let sequences = failed_attempts(
+        &stack,
+        Function::ChangePassword,
+        |email, password| json!({"email": email, "oldPassword": password, "newPassword": NEW}),
+    )
+    .await;
+    all_alike(Function::ChangePassword, &sequences);
+}
+
+#[tokio::test]
+async fn a_locked_address_answers_429_with_the_same_calls_whether_or_not_it_has_an_account() {
+    // No free failures: the first attempt locks the address for two seconds.
+    let stack = Recorded::spawn("calls-locked", &[("LOCKOUT_FREE_FAILURES", "0")]).await;
+    let known = stack.address("known");
+    stack.verified(&known).await;
+    let login = |email: &str| json!({"email": email, "password": WRONG});
+    let mut sequences = BTreeMap::new();
+    for (state, email) in [
+        ("locked, known", known),
+        ("locked, unknown", stack.address("nobody")),
+    ] {
+        let (first, _) = stack.call(Function::Login, login(&email)).await;
+        assert_eq!(first, 401);
+        sequences.insert(state, stack.call(Function::Login, login(&email)).await);
+    }
+    assert!(
+        sequences.values().all(|(status, _)| *status == 429),
+        "{sequences:#?}"
+    );
+    all_alike(Function::Login, &sequences);
+}
