@@ -1,42 +1,65 @@
-//! The login timing oracle check: does the time of a failed login tell an unknown address from
-//! a wrong password or an unverified account?
+//! The login timing oracle check: does the time of a failed login tell what the address is (no
+//! account, a wrong password, an unverified account, a carried-over or older hash), or does a
+//! locked address answer its 429 sooner with an account than without?
 //!
 //! Every login runs through the real handler code (the functions' own event handling over a
-//! provisioned stack in the emulator) with the production Argon2id cost. The three kinds of
-//! failure are interleaved, one of each per round, so that a noisy neighbour slows all three
-//! alike. Lockout would turn repeated failures on one account into fast 429s, so the run raises
-//! `LOCKOUT_FREE_FAILURES` and uses a new unknown address every time.
+//! provisioned stack in the emulator) with the production Argon2id cost and the lockout on at its
+//! defaults. Each attempt uses an address of its own, so no address fails often enough to lock,
+//! except the two that each round locks on purpose (five failures) to time the 429 of a known and
+//! of an unknown address. The kinds are interleaved, one of each per round, so that a noisy
+//! neighbour slows all of them alike.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambdauth_domain::random::OsRandomness;
+use lambdauth_domain::{Email, HashingParams, NewPassword, PasswordHasher, PasswordPolicy};
+use lambdauth_domain::{LockoutPolicy, StoredPassword};
 use lambdauth_handlers::Function;
 use lambdauth_tests::app::TestApp;
+use lambdauth_tests::legacy::scan_items;
 use serde_json::json;
 
 use crate::coldstart::{PASSWORD, PRODUCTION_ARGON2};
 use crate::stats::median;
 
-/// Free failures allowed during the run: more than it will ever make.
-pub const LOCKOUT_FREE_FAILURES: &str = "1000000";
-
 /// Rounds run first and thrown away (connections, caches, the first hash's allocation).
 const WARM_UP_ROUNDS: usize = 3;
 
-/// The three ways a login fails.
+/// A wrong password long enough for any policy.
+const WRONG: &str = "not the password at all";
+
+/// The kinds of failed login timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// An address with no account (a new one each time).
+    /// An address with no account.
     UnknownEmail,
-    /// A verified account and the wrong password.
+    /// A verified account and a wrong password.
     WrongPassword,
     /// An account whose address was never verified, with its right password.
     Unverified,
+    /// An account carried over from LambdAuth (a PBKDF2 hash) and a wrong password.
+    LegacyHash,
+    /// An account whose Argon2id hash has an older, lower cost, and a wrong password.
+    OlderCost,
+    /// A locked address with an account: answered 429.
+    LockedKnown,
+    /// A locked address without one: answered 429.
+    LockedUnknown,
 }
 
 impl Failure {
-    /// All three, in the order they run in each round.
-    pub const ALL: [Self; 3] = [Self::UnknownEmail, Self::WrongPassword, Self::Unverified];
+    /// All of them, in the order they run in each round.
+    pub const ALL: [Self; 7] = [
+        Self::UnknownEmail,
+        Self::WrongPassword,
+        Self::Unverified,
+        Self::LegacyHash,
+        Self::OlderCost,
+        Self::LockedKnown,
+        Self::LockedUnknown,
+    ];
 
     /// How the doc names it.
     pub fn label(self) -> &'static str {
@@ -44,29 +67,49 @@ impl Failure {
             Self::UnknownEmail => "unknown email",
             Self::WrongPassword => "wrong password",
             Self::Unverified => "unverified account",
+            Self::LegacyHash => "legacy PBKDF2 hash, wrong password",
+            Self::OlderCost => "older Argon2id cost, wrong password",
+            Self::LockedKnown => "locked, with an account (429)",
+            Self::LockedUnknown => "locked, without one (429)",
+        }
+    }
+
+    /// The status every login of this kind must answer.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::LockedKnown | Self::LockedUnknown => 429,
+            _ => 401,
+        }
+    }
+
+    /// The kind its times are compared with: the 401s with an unknown address, the 429s with
+    /// each other.
+    #[must_use]
+    pub fn reference(self) -> Self {
+        match self {
+            Self::LockedKnown | Self::LockedUnknown => Self::LockedUnknown,
+            _ => Self::UnknownEmail,
         }
     }
 }
 
-/// The login times of each kind of failure.
-#[derive(Debug, Clone)]
+/// The login times of each kind of failure, in [`Failure::ALL`]'s order.
+#[derive(Debug, Clone, Default)]
 pub struct OracleRun {
-    /// Samples of [`Failure::UnknownEmail`].
-    pub unknown_email: Vec<Duration>,
-    /// Samples of [`Failure::WrongPassword`].
-    pub wrong_password: Vec<Duration>,
-    /// Samples of [`Failure::Unverified`].
-    pub unverified: Vec<Duration>,
+    samples: [Vec<Duration>; Failure::ALL.len()],
 }
 
 impl OracleRun {
+    fn index(failure: Failure) -> usize {
+        Failure::ALL
+            .iter()
+            .position(|kind| *kind == failure)
+            .unwrap_or_default()
+    }
+
     /// The samples of `failure`.
     pub fn samples(&self, failure: Failure) -> &[Duration] {
-        match failure {
-            Failure::UnknownEmail => &self.unknown_email,
-            Failure::WrongPassword => &self.wrong_password,
-            Failure::Unverified => &self.unverified,
-        }
+        &self.samples[Self::index(failure)]
     }
 
     /// The median of `failure` divided by the median of `reference`.
@@ -79,15 +122,28 @@ impl OracleRun {
     }
 }
 
-/// Runs `rounds` rounds of the three failing logins.
-pub async fn measure(rounds: usize) -> Result<OracleRun> {
-    let mut environment = PRODUCTION_ARGON2.to_vec();
-    environment.push(("LOCKOUT_FREE_FAILURES", LOCKOUT_FREE_FAILURES));
-    let app = TestApp::spawn_with("oracle", &environment).await;
-    let verified = "verified@example.com";
-    let unverified = "unverified@example.com";
-    for email in [verified, unverified] {
-        let answer = app
+/// One round's accounts, each used for one attempt.
+struct Round {
+    unknown: String,
+    wrong_password: String,
+    unverified: String,
+    legacy: String,
+    older: String,
+    locked_known: String,
+    locked_unknown: String,
+}
+
+/// The oracle's stack and what it prepares its accounts with.
+struct Bench {
+    app: TestApp,
+    older_hash: StoredPassword,
+    legacy_hash: StoredPassword,
+}
+
+impl Bench {
+    async fn signup(&self, email: &str) -> Result<()> {
+        let answer = self
+            .app
             .http(
                 Function::CreateUser,
                 &json!({"email": email, "password": PASSWORD}).to_string(),
@@ -96,55 +152,145 @@ pub async fn measure(rounds: usize) -> Result<OracleRun> {
         if answer.status != 200 {
             bail!("signing up {email} failed: {:?}", answer.body);
         }
-    }
-    let token = app
-        .last_mail(verified, "verification")
-        .await
-        .token
-        .context("no verification token")?;
-    let answer = app
-        .http(
-            Function::VerifyUser,
-            &json!({"email": verified, "verify": token}).to_string(),
-        )
-        .await;
-    if answer.status != 200 {
-        bail!("verifying {verified} failed: {:?}", answer.body);
+        Ok(())
     }
 
-    let mut run = OracleRun {
-        unknown_email: Vec::with_capacity(rounds),
-        wrong_password: Vec::with_capacity(rounds),
-        unverified: Vec::with_capacity(rounds),
-    };
-    for round in 0..WARM_UP_ROUNDS + rounds {
-        for failure in Failure::ALL {
-            let body = match failure {
-                Failure::UnknownEmail => {
-                    json!({"email": format!("nobody{round}@example.com"), "password": PASSWORD})
-                }
-                Failure::WrongPassword => {
-                    json!({"email": verified, "password": "not the password at all"})
-                }
-                Failure::Unverified => json!({"email": unverified, "password": PASSWORD}),
-            };
-            let started = Instant::now();
-            let answer = app.http(Function::Login, &body.to_string()).await;
-            let took = started.elapsed();
-            if answer.status != 401 {
-                bail!(
-                    "a login with {} answered {} {:?}, not 401",
-                    failure.label(),
-                    answer.status,
-                    answer.body
-                );
+    async fn verified(&self, email: &str) -> Result<()> {
+        self.signup(email).await?;
+        let token = self
+            .app
+            .last_mail(email, "verification")
+            .await
+            .token
+            .context("no verification token")?;
+        let answer = self
+            .app
+            .http(
+                Function::VerifyUser,
+                &json!({"email": email, "verify": token}).to_string(),
+            )
+            .await;
+        if answer.status != 200 {
+            bail!("verifying {email} failed: {:?}", answer.body);
+        }
+        Ok(())
+    }
+
+    /// A verified account of `email` whose stored hash is then `hash`.
+    async fn with_hash(&self, email: &str, hash: &StoredPassword) -> Result<()> {
+        self.verified(email).await?;
+        self.app
+            .dynamodb
+            .update_item()
+            .table_name(&self.app.table)
+            .key("pk", AttributeValue::S(email.to_owned()))
+            .key("sk", AttributeValue::S("USER".to_owned()))
+            .update_expression("SET password = :hash")
+            .expression_attribute_values(":hash", AttributeValue::S(hash.to_phc()))
+            .send()
+            .await
+            .context("storing a hash")?;
+        Ok(())
+    }
+
+    async fn login(&self, email: &str, password: &str) -> (u16, Duration) {
+        let body = json!({"email": email, "password": password}).to_string();
+        let started = Instant::now();
+        let answer = self.app.http(Function::Login, &body).await;
+        (answer.status, started.elapsed())
+    }
+
+    /// Fails logins on `email` until the lockout holds it.
+    async fn lock(&self, email: &str) -> Result<()> {
+        for _ in 0..LockoutPolicy::default().free_failures {
+            let (status, _) = self.login(email, WRONG).await;
+            if status != 401 {
+                bail!("locking {email}: a failure answered {status}");
             }
+        }
+        Ok(())
+    }
+
+    async fn prepare(&self, round: usize) -> Result<Round> {
+        let name = |kind: &str| format!("{kind}{round}@example.com");
+        let round = Round {
+            unknown: name("nobody"),
+            wrong_password: name("verified"),
+            unverified: name("unverified"),
+            legacy: name("legacy"),
+            older: name("older"),
+            locked_known: name("locked"),
+            locked_unknown: name("nobodylocked"),
+        };
+        self.verified(&round.wrong_password).await?;
+        self.signup(&round.unverified).await?;
+        self.with_hash(&round.legacy, &self.legacy_hash).await?;
+        self.with_hash(&round.older, &self.older_hash).await?;
+        self.verified(&round.locked_known).await?;
+        Ok(round)
+    }
+
+    /// One login of `failure` in `round`, timed.
+    async fn attempt(&self, failure: Failure, round: &Round) -> Result<Duration> {
+        let (email, password) = match failure {
+            Failure::UnknownEmail => (&round.unknown, PASSWORD),
+            Failure::WrongPassword => (&round.wrong_password, WRONG),
+            Failure::Unverified => (&round.unverified, PASSWORD),
+            Failure::LegacyHash => (&round.legacy, WRONG),
+            Failure::OlderCost => (&round.older, WRONG),
+            Failure::LockedKnown => {
+                self.lock(&round.locked_known).await?;
+                (&round.locked_known, PASSWORD)
+            }
+            Failure::LockedUnknown => {
+                self.lock(&round.locked_unknown).await?;
+                (&round.locked_unknown, PASSWORD)
+            }
+        };
+        let (status, took) = self.login(email, password).await;
+        if status != failure.status() {
+            bail!(
+                "a login with {} answered {status}, not {}",
+                failure.label(),
+                failure.status()
+            );
+        }
+        Ok(took)
+    }
+}
+
+/// Runs `rounds` rounds of every kind of failed login.
+pub async fn measure(rounds: usize) -> Result<OracleRun> {
+    let app = TestApp::spawn_with("oracle", &PRODUCTION_ARGON2).await;
+    let older = HashingParams {
+        memory_kib: 4096,
+        time_cost: 1,
+        parallelism: 1,
+    };
+    let email = Email::parse("older@example.com")?;
+    let password = NewPassword::new(PASSWORD, &email, &PasswordPolicy::default())?;
+    let older_hash =
+        PasswordHasher::new(older, &mut OsRandomness)?.hash(&password, &mut OsRandomness)?;
+    let row = scan_items()
+        .into_iter()
+        .next()
+        .context("the fixture scan has rows")?;
+    let legacy_hash = StoredPassword::from_legacy(
+        row["passwordSalt"]["S"].as_str().unwrap_or_default(),
+        row["passwordHash"]["S"].as_str().unwrap_or_default(),
+    )?;
+    let bench = Bench {
+        app,
+        older_hash,
+        legacy_hash,
+    };
+    let mut run = OracleRun::default();
+    for round in 0..WARM_UP_ROUNDS + rounds {
+        let accounts = bench.prepare(round).await?;
+        for failure in Failure::ALL {
+            let took = bench.attempt(failure, &accounts).await?;
             if round >= WARM_UP_ROUNDS {
-                match failure {
-                    Failure::UnknownEmail => run.unknown_email.push(took),
-                    Failure::WrongPassword => run.wrong_password.push(took),
-                    Failure::Unverified => run.unverified.push(took),
-                }
+                run.samples[OracleRun::index(failure)].push(took);
             }
         }
     }

@@ -37,6 +37,9 @@ pub const MAX_PBKDF2_SALT_BYTES: usize = 1024;
 pub const LEGACY_ITERATIONS: u32 = 4096;
 /// LambdAuth's key length in bytes.
 pub const LEGACY_KEY_BYTES: usize = 128;
+/// The length of the salt of the dummy PBKDF2 derivation: LambdAuth's salts were the base64 text
+/// of 128 random bytes.
+const LEGACY_SALT_BYTES: usize = 172;
 
 const LEGACY_IDENT: &str = "pbkdf2-sha1";
 const SALT_BYTES: usize = 16;
@@ -333,6 +336,7 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     argon2_params: Params,
     dummy: StoredPassword,
+    legacy_dummy: StoredPassword,
     work_areas: Arc<WorkAreas>,
 }
 
@@ -362,6 +366,8 @@ impl PasswordHasher {
             salt: Some(Salt::new(&salt).map_err(|e| HashError::Failed(e.to_string()))?),
             hash: Some(Output::new(&output).map_err(|e| HashError::Failed(e.to_string()))?),
         };
+        let legacy_salt: [u8; LEGACY_SALT_BYTES] = rng.bytes()?;
+        let legacy_key: [u8; LEGACY_KEY_BYTES] = rng.bytes()?;
         Ok(Self {
             params,
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params.clone()),
@@ -369,6 +375,11 @@ impl PasswordHasher {
             dummy: StoredPassword::Argon2id {
                 phc: dummy.to_string(),
                 params,
+            },
+            legacy_dummy: StoredPassword::LegacyPbkdf2Sha1 {
+                iterations: LEGACY_ITERATIONS,
+                salt: legacy_salt.to_vec(),
+                key: legacy_key.to_vec(),
             },
             work_areas: Arc::new(WorkAreas::default()),
         })
@@ -487,6 +498,42 @@ impl PasswordHasher {
         } else {
             PasswordCheck::Mismatch
         })
+    }
+
+    /// The whole check of a password attempt against `stored` (`None`: the address has no
+    /// account), with the attempt hashed anew when it matched a hash that needs replacing.
+    ///
+    /// Every path does the same work: one Argon2id computation at today's cost and one PBKDF2
+    /// derivation of LambdAuth's shape, whichever of them is real and whichever a dummy. So the
+    /// time of the answer tells neither an unknown address, nor a carried-over (PBKDF2) hash,
+    /// nor an older Argon2id cost, nor a match from a mismatch. Where the stored hash is the
+    /// cheaper one, the dummy is paid instead of a second real check, never on top of today's.
+    pub fn check_attempt(
+        &self,
+        attempt: &PasswordAttempt,
+        stored: Option<&StoredPassword>,
+        rng: &mut impl Randomness,
+    ) -> Result<(PasswordCheck, Option<StoredPassword>), HashError> {
+        let Some(stored) = stored else {
+            self.verify(attempt, &self.dummy)?;
+            self.verify(attempt, &self.legacy_dummy)?;
+            return Ok((PasswordCheck::Mismatch, None));
+        };
+        let check = self.verify(attempt, stored)?;
+        let rehashed = if check.matched() && stored.needs_rehash(&self.params) {
+            Some(self.rehash(attempt, rng)?)
+        } else {
+            None
+        };
+        let todays_argon2_paid =
+            rehashed.is_some() || (!stored.is_legacy() && !stored.costs_less_than(&self.params));
+        if !todays_argon2_paid {
+            self.verify(attempt, &self.dummy)?;
+        }
+        if !stored.is_legacy() {
+            self.verify(attempt, &self.legacy_dummy)?;
+        }
+        Ok((check, rehashed))
     }
 
     /// Spends what verifying a real hash would, for an email that has no account, so that the
@@ -709,6 +756,50 @@ mod tests {
             ),
             Err(HashError::UnsupportedAlgorithm(_))
         ));
+    }
+
+    #[test]
+    fn a_whole_check_answers_as_the_stored_hash_says_and_rehashes_only_what_matched_an_old_one() {
+        let hasher = hasher(cheap());
+        let mut rng = CountingRandomness(3);
+        let today = hasher
+            .hash(&new_password("correct horse battery staple"), &mut rng)
+            .unwrap();
+        let older = PasswordHasher::new(
+            HashingParams {
+                memory_kib: 32,
+                ..cheap()
+            },
+            &mut rng,
+        )
+        .unwrap()
+        .hash(&new_password("correct horse battery staple"), &mut rng)
+        .unwrap();
+        let right = attempt("correct horse battery staple");
+        let wrong = attempt("correct horse battery stapler");
+        let (check, rehashed) = hasher
+            .check_attempt(&right, Some(&today), &mut rng)
+            .unwrap();
+        assert!(check.matched() && rehashed.is_none());
+        let (check, rehashed) = hasher
+            .check_attempt(&right, Some(&older), &mut rng)
+            .unwrap();
+        assert!(check.matched());
+        assert!(!rehashed.unwrap().needs_rehash(&cheap()));
+        for stored in [Some(&today), Some(&older), None] {
+            let (check, rehashed) = hasher.check_attempt(&wrong, stored, &mut rng).unwrap();
+            assert!(!check.matched() && rehashed.is_none());
+        }
+        let StoredPassword::LegacyPbkdf2Sha1 {
+            iterations, key, ..
+        } = &hasher.legacy_dummy
+        else {
+            panic!("the legacy dummy must be a PBKDF2 hash");
+        };
+        assert_eq!(
+            (*iterations, key.len()),
+            (LEGACY_ITERATIONS, LEGACY_KEY_BYTES)
+        );
     }
 
     #[test]

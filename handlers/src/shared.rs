@@ -111,29 +111,15 @@ impl Core {
     /// Checks an attempt on a blocking thread against `stored`, or against the dummy hash when
     /// there is no account, and rehashes it when it matched a hash that needs replacing.
     ///
-    /// A legacy PBKDF2 hash, or an Argon2id hash of an older, lower cost, costs less to check
-    /// than today's: a mismatch against one also pays the dummy at today's cost, so the time of
-    /// a wrong password does not tell an old account from a new one or from an unknown address.
-    /// (A match pays today's cost anyway, by the rehash.)
+    /// Every path costs the same ([`PasswordHasher::check_attempt`]): the time of the answer
+    /// tells neither an unknown address, nor a carried-over or older hash, nor a match.
     pub async fn check(
         &self,
         attempt: Arc<PasswordAttempt>,
         stored: Option<StoredPassword>,
     ) -> Result<(PasswordCheck, Option<StoredPassword>), HandlerError> {
         self.blocking(move |hasher| {
-            let Some(stored) = stored else {
-                return Ok((hasher.verify_unknown_user(&attempt)?, None));
-            };
-            let check = hasher.verify(&attempt, &stored)?;
-            let rehashed = if check.matched() && stored.needs_rehash(&hasher.params()) {
-                Some(hasher.rehash(&attempt, &mut OsRandomness)?)
-            } else {
-                if !check.matched() && stored.costs_less_than(&hasher.params()) {
-                    hasher.verify_unknown_user(&attempt)?;
-                }
-                None
-            };
-            Ok((check, rehashed))
+            Ok(hasher.check_attempt(&attempt, stored.as_ref(), &mut OsRandomness)?)
         })
         .await
     }
