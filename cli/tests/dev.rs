@@ -165,3 +165,36 @@ async fn dev_serves_the_service_and_stops_everything_it_started() {
         !answers_on(emulator_port)
     });
 }
+
+/// `AWS_ENDPOINT_URL_<SERVICE>` overrides the emulator for its service, as it does for the
+/// deployed functions: with DynamoDB sent to a port where nothing listens, provisioning fails
+/// and says so, and the emulator it started is stopped again.
+#[test]
+fn a_service_endpoint_variable_wins_over_the_emulator_for_its_service() {
+    let port = free_port().expect("a port");
+    let emulator_port = free_port().expect("a port");
+    let nowhere = free_port().expect("a port");
+    let output = Command::new(env!("CARGO_BIN_EXE_lambdauth"))
+        .args([
+            "dev",
+            "--port",
+            &port.to_string(),
+            "--emulator-port",
+            &emulator_port.to_string(),
+        ])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env(
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            format!("http://127.0.0.1:{nowhere}"),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("lambdauth dev");
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{errors}");
+    assert!(errors.contains("provisioning"), "{errors}");
+    assert!(!answers_on(port), "nothing serves");
+    wait_until("the emulator stopped", Duration::from_secs(30), || {
+        !answers_on(emulator_port)
+    });
+}

@@ -162,6 +162,10 @@ pub fn region() -> String {
 /// SDK settings that reach the emulator at `endpoint`: the [`region`], and the environment's
 /// credentials where it has them, otherwise throw-away keys (an emulator accepts any). The one
 /// place the command line, the tests and the benchmarks build them.
+///
+/// The endpoint counts as if `AWS_ENDPOINT_URL` had set it, so that every
+/// `AWS_ENDPOINT_URL_<SERVICE>` still overrides it for its service, exactly as for the deployed
+/// functions (an endpoint set in code would silence them).
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -176,7 +180,12 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
             "lambdauth-local",
         ));
     }
-    loader.load().await
+    let mut config = loader.load().await.to_builder();
+    config.insert_origin(
+        "endpoint_url",
+        aws_types::origin::Origin::shared_environment_variable(),
+    );
+    config.build()
 }
 
 #[cfg(test)]
