@@ -171,9 +171,17 @@ fn signup_value(signup: &PendingSignup) -> AttributeValue {
 }
 
 /// The pending signups of a user item: its list, or the one verification token an item written
-/// before them holds, bound to the item's `password`.
-fn get_signups(item: &Item, password: &StoredPassword) -> Result<Vec<PendingSignup>, ItemError> {
+/// before them holds, bound to the item's `password` when `one_signup_only` (and dropped
+/// otherwise: the owner signs up again).
+fn get_signups(
+    item: &Item,
+    password: &StoredPassword,
+    one_signup_only: bool,
+) -> Result<Vec<PendingSignup>, ItemError> {
     let Some(list) = item.get(attribute::PENDING_SIGNUPS) else {
+        if !one_signup_only {
+            return Ok(Vec::new());
+        }
         let legacy = get_pending(
             item,
             attribute::VERIFY_TOKEN_HASH,
@@ -295,11 +303,18 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
             mail_log.record(kind, Timestamp::from_millis(at));
         }
     }
+    let created_at = timestamp(item, attribute::CREATED_AT)?;
+    // Before pending signups, a second signup mailed a fresh token but kept the first signup's
+    // password: such a token may be the owner's beside a stranger's password, so it is bound to
+    // that password only when no second verification mail was ever sent.
+    let one_signup_only = mail_log
+        .last_sent(MailKind::Verification)
+        .is_none_or(|at| at == created_at);
     Ok(User {
         developer_user_id: DeveloperUserId::parse(get_s(item, attribute::DEVELOPER_USER_ID)?)
             .ok_or_else(|| malformed(attribute::DEVELOPER_USER_ID))?,
         verified: get_bool(item, attribute::VERIFIED)?,
-        pending_signups: get_signups(item, &password)?,
+        pending_signups: get_signups(item, &password, one_signup_only)?,
         reset: get_pending(
             item,
             attribute::RESET_TOKEN_HASH,
@@ -308,7 +323,7 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
         throttle: get_throttle(item)?,
         mail_log,
         locale: Locale::parse(get_s(item, attribute::LOCALE)?).unwrap_or_default(),
-        created_at: timestamp(item, attribute::CREATED_AT)?,
+        created_at,
         updated_at: timestamp(item, attribute::UPDATED_AT)?,
         version: get_n(item, attribute::VERSION)?,
         password,
@@ -553,6 +568,14 @@ mod tests {
                 .to_hex()),
         );
         item.insert("verifyTokenExpiresAt".to_owned(), n(99));
+        // A second signup back then mailed a new token but kept the first password: that token
+        // is bound to nothing, and the owner signs up again.
+        assert!(user_from_item(&item).unwrap().pending_signups.is_empty());
+        // One signup only: its token was mailed when the item was created.
+        item.insert(
+            "lastMailAt".to_owned(),
+            AttributeValue::M(HashMap::from([("verification".to_owned(), n(1))])),
+        );
         let read = user_from_item(&item).unwrap();
         assert_eq!(read.pending_signups.len(), 1);
         assert_eq!(read.pending_signups[0].password, read.password);
