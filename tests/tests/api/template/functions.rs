@@ -1,6 +1,7 @@
-//! The functions: one arm64 function per binary, each given exactly the variables its
-//! configuration reads, at the values the code defaults to, and the same value wherever several
-//! functions share a setting.
+//! The functions: one function per binary, on the architecture the `Architecture` parameter
+//! names (`arm64` unless `x86_64` is chosen), each given exactly the variables its configuration
+//! reads, at the values the code defaults to, and the same value wherever several functions
+//! share a setting.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,7 +12,22 @@ use serde_norway::Value;
 use super::{Template, binaries, configuration_of, list, number, ref_to, text, workspace_root};
 
 #[test]
-fn the_template_builds_each_binary_into_an_arm64_function() {
+fn the_architecture_parameter_is_arm64_unless_x86_64_is_chosen() {
+    let template = Template::load();
+    let parameter = &template.root["Parameters"]["Architecture"];
+    assert_eq!(parameter["Type"], "String");
+    assert_eq!(
+        template.parameter_default("Architecture").as_deref(),
+        Some("arm64")
+    );
+    assert_eq!(
+        list(&parameter["AllowedValues"]),
+        [Value::from("arm64"), Value::from("x86_64")]
+    );
+}
+
+#[test]
+fn the_template_builds_each_binary_into_a_function_of_the_chosen_architecture() {
     let template = Template::load();
     let functions = template.resources_of_type("AWS::Serverless::Function");
     let built: BTreeSet<String> = functions
@@ -28,7 +44,12 @@ fn the_template_builds_each_binary_into_an_arm64_function() {
         );
         assert_eq!(template.function_property(name, "Handler"), "bootstrap");
         let architectures = template.function_property(name, "Architectures");
-        assert_eq!(list(architectures), [Value::from("arm64")], "{name}");
+        assert_eq!(list(architectures).len(), 1, "{name}: one architecture");
+        assert_eq!(
+            ref_to(&list(architectures)[0]),
+            Some("Architecture"),
+            "{name}: its architecture is the parameter's"
+        );
         // The workspace root, where `cargo lambda build --bin <binary>` runs.
         let code = template.function_property(name, "CodeUri");
         assert!(
