@@ -217,7 +217,9 @@ async fn the_built_login_artifact_logs_a_user_in() {
             http_api_event(
                 Function::Login.path(),
                 &headers,
-                &json!({"email": email, "password": password}).to_string(),
+                json!({"email": email, "password": password})
+                    .to_string()
+                    .as_bytes(),
                 id,
             )
         })
