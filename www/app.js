@@ -241,8 +241,9 @@
   function readLink(tokenName) {
     const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ""));
     const query = fragment.has(tokenName) ? fragment : new URLSearchParams(window.location.search);
-    if (window.location.hash) {
-      history.replaceState(null, "", window.location.pathname + window.location.search);
+    // The token leaves the address bar and history at once, whichever form carried it.
+    if (window.location.hash || query.has(tokenName)) {
+      history.replaceState(null, "", window.location.pathname);
     }
     // A "+" left unencoded in the address arrives as a space, which no address contains.
     const email = (query.get("email") || "").trim().replace(/ /g, "+");

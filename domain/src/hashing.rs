@@ -507,7 +507,8 @@ impl PasswordHasher {
     /// derivation of LambdAuth's shape, whichever of them is real and whichever a dummy. So the
     /// time of the answer tells neither an unknown address, nor a carried-over (PBKDF2) hash,
     /// nor an older Argon2id cost, nor a match from a mismatch. Where the stored hash is the
-    /// cheaper one, the dummy is paid instead of a second real check, never on top of today's.
+    /// cheaper one, a dummy pays the difference instead of a second real check: the rest of
+    /// today's Argon2id cost after an older one, today's whole cost after a PBKDF2 one.
     pub fn check_attempt(
         &self,
         attempt: &PasswordAttempt,
@@ -528,12 +529,48 @@ impl PasswordHasher {
         let todays_argon2_paid =
             rehashed.is_some() || (!stored.is_legacy() && !stored.costs_less_than(&self.params));
         if !todays_argon2_paid {
-            self.verify(attempt, &self.dummy)?;
+            match stored {
+                // An older, cheaper Argon2id check was paid: only the rest of today's cost.
+                StoredPassword::Argon2id { params, .. } => self.pay_the_rest(attempt, params)?,
+                StoredPassword::LegacyPbkdf2Sha1 { .. } => {
+                    self.verify(attempt, &self.dummy)?;
+                }
+            }
         }
         if !stored.is_legacy() {
             self.verify(attempt, &self.legacy_dummy)?;
         }
         Ok((check, rehashed))
+    }
+
+    /// Spends, after a check against an Argon2id hash made with `paid`, the rest of what one at
+    /// today's cost would have: Argon2id's work grows with memory × passes, so one pass over the
+    /// memory the two differ by.
+    fn pay_the_rest(
+        &self,
+        attempt: &PasswordAttempt,
+        paid: &HashingParams,
+    ) -> Result<(), HashError> {
+        let today = u64::from(self.params.memory_kib) * u64::from(self.params.time_cost);
+        let spent = u64::from(paid.memory_kib) * u64::from(paid.time_cost);
+        let rest = u32::try_from(today.saturating_sub(spent)).unwrap_or(u32::MAX);
+        if rest < Params::MIN_M_COST {
+            return Ok(());
+        }
+        let params =
+            Params::new(rest, 1, 1, None).map_err(|e| HashError::InvalidParams(e.to_string()))?;
+        let context = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.work_areas
+            .with(params.block_count(), |area| {
+                context.hash_password_into_with_memory(
+                    attempt.normalized().as_bytes(),
+                    &[0u8; SALT_BYTES],
+                    &mut output,
+                    area,
+                )
+            })
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Spends what verifying a real hash would, for an email that has no account, so that the

@@ -147,6 +147,13 @@ impl CoreConfig {
                 ..lockout
             },
         };
+        if settings.lockout.idle_reset.is_zero() {
+            return Err(ConfigError {
+                variable: "LOCKOUT_IDLE_RESET_SECONDS",
+                problem: "must be at least 1: at 0 every lock's end would forget the failures"
+                    .to_owned(),
+            });
+        }
         let hashing = HashingParams {
             memory_kib: optional(source, "ARGON2_MEMORY_KIB", hashing.memory_kib)?,
             time_cost: optional(source, "ARGON2_TIME_COST", hashing.time_cost)?,
@@ -364,6 +371,13 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(error.variable, "TOKEN_DURATION_SECONDS");
+    }
+
+    #[test]
+    fn an_idle_reset_of_zero_is_refused() {
+        let error = VerifyUserConfig::from_source(&env(&[("LOCKOUT_IDLE_RESET_SECONDS", "0")]))
+            .unwrap_err();
+        assert_eq!(error.variable, "LOCKOUT_IDLE_RESET_SECONDS");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use aws_lambda_events::dynamodb::EventRecord;
 use aws_lambda_events::sqs::SqsMessage;
 use lambdauth_domain::mail::retry_delay;
 use lambdauth_domain::random::{OsRandomness, Randomness};
-use lambdauth_domain::{Clock, MailKind, SystemClock, Timestamp};
+use lambdauth_domain::{Clock, MailKind, SystemClock, Timestamp, mask_addresses};
 use lambdauth_mail_templates::{MailContent, Templates, link};
 use serde_dynamo::AttributeValue as StreamValue;
 use serde_json::{Value, json};
@@ -246,7 +246,9 @@ impl Mailer {
         identifier: &str,
     ) -> Result<(), String> {
         tracing::error!(reason, "malformed record");
-        let body = json!({ "reason": format!("malformed: {reason}"), "record": record, "enqueuedAt": Self::now().as_millis() });
+        // Parked as text with every address masked: a record can name its recipient.
+        let shown = mask_addresses(&record.to_string());
+        let body = json!({ "reason": format!("malformed: {reason}"), "record": shown, "enqueuedAt": Self::now().as_millis() });
         match self.dead_letter_queue.send_other(&body).await {
             Ok(()) => {
                 emit(MailMetric::DeadLettered, "unknown", Self::now().as_millis());

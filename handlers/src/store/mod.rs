@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use lambdauth_domain::usecases::{Change, Write};
@@ -243,10 +242,12 @@ impl UserStore {
             .send()
             .await
             .map_err(|error| {
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception)
-                {
+                if error.as_service_error().is_some_and(|error| {
+                    // A put that meets a transaction in flight on the item lost a race
+                    // too: decided again on fresh state, never a 500.
+                    error.is_conditional_check_failed_exception()
+                        || error.is_transaction_conflict_exception()
+                }) {
                     StoreError::Conflict
                 } else {
                     classify("DynamoDB", &error).into()

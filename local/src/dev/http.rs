@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, HOST, ORIGIN,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, HOST, ORIGIN, VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -31,6 +31,8 @@ use crate::functions::http_api_event;
 
 /// The longest path segment served: longer ones cannot name a file on any common file system.
 const MAX_SEGMENT_BYTES: usize = 255;
+/// The longest path served (Linux's `PATH_MAX` less room for the folder of pages).
+const MAX_PATH_BYTES: usize = 2048;
 
 /// What the HTTP API's CORS configuration in the template allows besides the origin.
 const CORS_METHODS: &str = "POST";
@@ -165,6 +167,12 @@ async fn preflight(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Re
 async fn cors(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let origin = allowed_origin(&state.allowed_origin, request.headers().get(ORIGIN));
     let mut response = next.run(request).await;
+    if state.allowed_origin != "*" {
+        // The answer names one origin: caches must keep answers apart by origin.
+        response
+            .headers_mut()
+            .append(VARY, HeaderValue::from_static("origin"));
+    }
     if let Some(origin) = origin {
         let out = response.headers_mut();
         out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -197,11 +205,11 @@ async fn only_to_this_server(
 
 /// A path no file can have is not found, whatever the file system would say about it.
 async fn servable_path(request: Request<Body>, next: Next) -> Response {
-    if request
-        .uri()
-        .path()
-        .split('/')
-        .any(|segment| segment.len() > MAX_SEGMENT_BYTES)
+    let path = request.uri().path();
+    if path.len() > MAX_PATH_BYTES
+        || path
+            .split('/')
+            .any(|segment| segment.len() > MAX_SEGMENT_BYTES)
     {
         return StatusCode::NOT_FOUND.into_response();
     }

@@ -276,7 +276,7 @@ async fn the_same_record_or_message_three_times_sends_one_mail() {
 async fn a_malformed_record_is_parked_not_retried() {
     let app = TestApp::spawn("malformed").await;
     let mailer = app.mailer();
-    let bad = json!({"messageId": "m-bad", "body": "not a job", "eventSource": "aws:sqs"});
+    let bad = json!({"messageId": "m-bad", "body": "not a job for someone@example.com", "eventSource": "aws:sqs"});
     let broken_stream = json!({"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "7", "NewImage": {"type": {"S": "mail"}}}});
     assert_eq!(
         mailer.handle_event(event(&[bad])).await,
@@ -288,6 +288,17 @@ async fn a_malformed_record_is_parked_not_retried() {
     );
     let parked = app.dead_letter_queue().peek_all().await.unwrap();
     assert_eq!(parked.len(), 2);
+    // Parked for an operator to read, with the address masked.
+    assert!(
+        parked
+            .iter()
+            .any(|letter| letter.body.contains("s***@example.com"))
+    );
+    assert!(
+        parked
+            .iter()
+            .all(|letter| !letter.body.contains("someone@example.com"))
+    );
     assert!(parked.iter().all(|letter| letter.job.is_none()));
 }
 
