@@ -169,8 +169,22 @@
       once: true,
       hints: {
         InvalidToken: "To get a new link, sign up again with the same address.",
+        PasswordRequired:
+          "This address was signed up more than once. Enter the password you chose when you signed up, then press the button again.",
+        InvalidCredentials:
+          "That is not the password of the signup this link was sent for. If you did not sign up before this mail came, this link is not yours: sign up again and use the link of your own signup.",
       },
-      body: (link) => ({ email: link.email, verify: link.token }),
+      // The password is asked for only when the service needs it (an address signed up twice).
+      body: (link) =>
+        $("password-field").hidden
+          ? { email: link.email, verify: link.token }
+          : { email: link.email, verify: link.token, password: typed("password") },
+      refusedWith: (code) => {
+        if (code === "PasswordRequired" || code === "InvalidCredentials") {
+          $("password-field").hidden = false;
+          $("password").focus();
+        }
+      },
       success: (sent) => `Thank you, ${sent.email} is verified. You can sign in now.`,
     },
     login: {
@@ -295,6 +309,7 @@
           ? { text: `${page.refused}: the service gave an unexpected answer.` }
           : describeFailure(reply, page.refused, page.hints);
         showMessage("error", failure.text, failure.code);
+        if (page.refusedWith) page.refusedWith(failure.code);
       }
       form.removeAttribute("aria-busy");
       if (done && page.once) disableForm(form);

@@ -194,6 +194,7 @@ pub fn migrate_row(
                 })
                 .into_iter()
                 .collect(),
+            contested: false,
             password,
             reset,
             throttle: LoginThrottle::default(),

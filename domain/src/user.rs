@@ -45,6 +45,15 @@ impl DeveloperUserId {
     }
 }
 
+impl User {
+    /// The pending signup whose link `token` is, unexpired at `now`.
+    pub fn signup_for(&self, token: &crate::Token, now: Timestamp) -> Option<&PendingSignup> {
+        self.pending_signups
+            .iter()
+            .find(|signup| signup.token.accepts(token, now))
+    }
+}
+
 impl fmt::Debug for DeveloperUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A legacy identifier is an email address: show only its length.
@@ -81,6 +90,10 @@ pub struct User {
     pub verified: bool,
     /// The signups waiting for verification, oldest first, at most [`MAX_PENDING_SIGNUPS`].
     pub pending_signups: Vec<PendingSignup>,
+    /// The unverified address was signed up more than once: a link then verifies only with the
+    /// password of the signup it was mailed for, so an owner who follows a stranger's link (it
+    /// came first, or theirs was held back by the cooldown) cannot apply the stranger's password.
+    pub contested: bool,
     /// The pending password-reset token, if any.
     pub reset: Option<PendingToken>,
     /// Failed logins.

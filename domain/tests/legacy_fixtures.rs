@@ -198,7 +198,7 @@ fn the_whole_scan_migrates_and_its_mailed_links_redeem_through_the_use_cases() {
         assert!(user.password.is_legacy());
         if let Some(verify_token) = text(row, "verifyToken") {
             let token = Token::parse(&verify_token).unwrap();
-            let decision = verify(Some(user), &token, now, &settings);
+            let decision = verify(Some(user), &token, None, now, &settings);
             assert_eq!(decision.answer, VerifyAnswer::Verified, "{}", user.email);
             redeemed += 1;
         }

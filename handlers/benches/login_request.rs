@@ -42,6 +42,7 @@ fn stored_user(now: Timestamp) -> User {
         .expect("stored password"),
         verified: true,
         pending_signups: Vec::new(),
+        contested: false,
         reset: None,
         throttle: LoginThrottle::default(),
         mail_log: MailLog::default(),

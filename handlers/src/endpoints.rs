@@ -10,7 +10,7 @@ use lambdauth_domain::usecases::login::LoginAnswer;
 use lambdauth_domain::usecases::lost_password::{LostAnswer, lost_password as decide_lost};
 use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password as decide_reset};
 use lambdauth_domain::usecases::signup::{SignupAnswer, SignupInput, signup};
-use lambdauth_domain::usecases::verify::{VerifyAnswer, verify};
+use lambdauth_domain::usecases::verify::{CheckedSignupPassword, VerifyAnswer, verify};
 use lambdauth_domain::{Email, NewPassword, PasswordAttempt, Token};
 use serde_json::json;
 
@@ -66,14 +66,40 @@ pub async fn verify_user(core: &Core, request: Request) -> Outcome {
     let body: VerifyUserBody = parse_body(&request.body)?;
     let email = Email::parse(&body.email)?;
     let token = Token::parse(&body.verify)?;
+    let attempt = body
+        .password
+        .as_deref()
+        .map(PasswordAttempt::new)
+        .transpose()?;
+    // A password given is checked, off the executor, against the signup the link was mailed for.
+    let checked = match attempt {
+        Some(attempt) => {
+            let signup_password = core.store.load_user(&email).await?.and_then(|user| {
+                user.signup_for(&token, core.now())
+                    .map(|signup| signup.password.clone())
+            });
+            match signup_password {
+                Some(against) => {
+                    let (check, _) = core.check(Arc::new(attempt), Some(against.clone())).await?;
+                    Some(CheckedSignupPassword { against, check })
+                }
+                None => None,
+            }
+        }
+        None => None,
+    };
     let answer = core
         .decide_and_persist(&email, |user, now| {
-            Ok(verify(user, &token, now, &core.settings))
+            Ok(verify(user, &token, checked.as_ref(), now, &core.settings))
         })
         .await?;
     Ok(match answer {
         VerifyAnswer::Verified => ApiResponse::ok(json!({ "verified": true })),
         VerifyAnswer::NotVerified => ApiError::InvalidLink { answer: "verified" }.into_response(),
+        VerifyAnswer::PasswordRequired => ApiError::PasswordRequired.into_response(),
+        VerifyAnswer::WrongPassword => {
+            ApiError::InvalidCredentials { answer: "verified" }.into_response()
+        }
     })
 }
 

@@ -56,14 +56,21 @@ pub fn signup(
         SignupAnswer::NotCreated
     };
     if !user.verified {
+        let mut after = next_version(user, now);
+        after.contested = true;
         if user
             .mail_log
             .may_send(MailKind::Verification, now, &settings.cooldowns)
             .is_err()
         {
-            return Ok(Decision::answer(answer));
+            // No mail inside the cooldown, but the address is now contested: whoever follows
+            // the link already mailed must also know that signup's password.
+            return Ok(if user.contested {
+                Decision::answer(answer)
+            } else {
+                Decision::update(answer, user, after, None)
+            });
         }
-        let mut after = next_version(user, now);
         let (token, link) = issue_link(rng, now, settings.verification_ttl)?;
         after
             .pending_signups
@@ -106,6 +113,7 @@ fn create(
             token,
             password: input.password.clone(),
         }],
+        contested: false,
         password: input.password,
         verified: false,
         reset: None,
@@ -297,19 +305,34 @@ mod tests {
     }
 
     #[test]
-    fn a_second_verification_mail_within_a_minute_is_not_sent() {
+    fn a_second_verification_mail_within_a_minute_is_not_sent_but_the_address_is_contested() {
         let mut existing = verified_user();
         existing.verified = false;
         existing.mail_log.record(MailKind::Verification, now());
+        let later = now().plus(Duration::from_secs(59));
         let decision = signup(
             Some(&existing),
             input("alice@example.com"),
-            now().plus(Duration::from_secs(59)),
+            later,
             &settings(),
             &mut rng(),
         )
         .unwrap();
-        assert_eq!(decision.change, None);
+        let change = decision.change.expect("the address becomes contested");
+        assert_eq!(change.mail, None);
+        let after = change.write.user().clone();
+        assert!(after.contested);
+        assert_eq!(after.pending_signups, existing.pending_signups);
+        // Once contested, another signup inside the cooldown changes nothing more.
+        let again = signup(
+            Some(&after),
+            input("alice@example.com"),
+            later,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert_eq!(again.change, None);
     }
 
     #[test]

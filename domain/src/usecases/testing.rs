@@ -55,6 +55,7 @@ pub fn verified_user() -> User {
         password: stored_password(),
         verified: true,
         pending_signups: Vec::new(),
+        contested: false,
         reset: None,
         throttle: LoginThrottle::default(),
         mail_log: MailLog::default(),

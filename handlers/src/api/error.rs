@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 403 `UserNotVerified` with `{login: false, verified: false}`: the right password on an
     /// address whose verification link was not followed yet.
     UserNotVerified,
+    /// 401 `PasswordRequired` with `{verified: false}`: the address was signed up more than
+    /// once, so its link verifies only with the password chosen at the signup it was mailed for.
+    PasswordRequired,
     /// 404 `UserNotFound` with `{sent: false}`: no account has the address (only with existence
     /// prevention off).
     UserNotFound,
@@ -74,7 +77,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest { .. } | Self::InvalidLink { .. } => 400,
-            Self::InvalidCredentials { .. } => 401,
+            Self::InvalidCredentials { .. } | Self::PasswordRequired => 401,
             Self::UserNotVerified => 403,
             Self::UserNotFound => 404,
             Self::UserExists => 409,
@@ -90,6 +93,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => code,
             Self::InvalidCredentials { .. } => "InvalidCredentials",
             Self::UserNotVerified => "UserNotVerified",
+            Self::PasswordRequired => "PasswordRequired",
             Self::UserNotFound => "UserNotFound",
             Self::UserExists => "UserExists",
             Self::InvalidLink { .. } => "InvalidToken",
@@ -122,6 +126,10 @@ impl ApiError {
                 "the email address is not verified yet; follow the link in the verification mail",
             ),
             Self::UserNotFound => refusal(&["sent"], "no account has this email address"),
+            Self::PasswordRequired => refusal(
+                &["verified"],
+                "this address was signed up more than once: enter the password you chose when you signed up",
+            ),
             Self::UserExists => refusal(
                 &["created"],
                 "an account with this email address already exists",

@@ -29,6 +29,10 @@ pub struct VerifyUserBody {
     pub email: String,
     /// The token from the verification link.
     pub verify: String,
+    /// The password chosen at the signup the link was mailed for: required when the address
+    /// was signed up more than once (the answer says `PasswordRequired`), checked when given.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// `POST /login` (`LambdAuthLogin`).

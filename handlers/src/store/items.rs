@@ -244,6 +244,12 @@ pub fn user_to_item(user: &User) -> Item {
         attribute::VERIFIED.to_owned(),
         AttributeValue::Bool(user.verified),
     );
+    if user.contested {
+        item.insert(
+            attribute::SIGNUP_CONTESTED.to_owned(),
+            AttributeValue::Bool(true),
+        );
+    }
     if !user.pending_signups.is_empty() {
         item.insert(
             attribute::PENDING_SIGNUPS.to_owned(),
@@ -315,6 +321,11 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
             .ok_or_else(|| malformed(attribute::DEVELOPER_USER_ID))?,
         verified: get_bool(item, attribute::VERIFIED)?,
         pending_signups: get_signups(item, &password, one_signup_only)?,
+        contested: item
+            .get(attribute::SIGNUP_CONTESTED)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
         reset: get_pending(
             item,
             attribute::RESET_TOKEN_HASH,
@@ -531,6 +542,7 @@ mod tests {
                     .unwrap(),
                 },
             ],
+            contested: true,
             reset: None,
             throttle: LoginThrottle {
                 failures: 3,

@@ -71,6 +71,8 @@ pub mod attribute {
     pub const STATUS: &str = "status";
     /// An outbox item's send attempts so far.
     pub const ATTEMPTS: &str = "attempts";
+    /// An unverified address signed up more than once (present only when so).
+    pub const SIGNUP_CONTESTED: &str = "signupContested";
     /// A verification mail's note that an earlier signup was waiting (present only when so).
     pub const EARLIER_SIGNUP_PENDING: &str = "earlierSignupPending";
     /// The KMS ciphertext of an outbox item's link token.

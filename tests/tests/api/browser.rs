@@ -245,6 +245,25 @@ async fn the_journey_through_the_sample_pages() {
     assert_eq!(state, "ok", "{words}");
     assert!(!identity_shown(&browser).await.is_empty());
 
+    // An address signed up twice: its link asks for the password of its own signup.
+    let twice = format!("{}twice@example.com", ctx.prefix);
+    for _ in 0..2 {
+        open(&browser, &format!("{site}/signup.html")).await;
+        let (state, words) = submit(
+            &browser,
+            &[("email", &twice), ("password", FIRST), ("confirm", FIRST)],
+        )
+        .await;
+        assert_eq!(state, "ok", "{words}");
+    }
+    let link = mail_with(&server, &twice, "verify").await;
+    open(&browser, &link.link().expect("a link")).await;
+    let (state, words) = submit(&browser, &[]).await;
+    assert_eq!(state, "error", "{words}");
+    assert!(words.contains("signed up more than once"), "{words}");
+    let (state, words) = submit(&browser, &[("password", FIRST)]).await;
+    assert_eq!(state, "ok", "{words}");
+
     browser.close().await.expect("close the browser");
     server.stop().await;
 }

@@ -122,7 +122,7 @@ async fn every_unicode_spelling_of_one_mailbox_is_one_account() {
     let verified = app
         .http(
             Function::VerifyUser,
-            &json!({"email": "bob@b\u{00FC}cher.example", "verify": verification.token.unwrap()})
+            &json!({"email": "bob@b\u{00FC}cher.example", "verify": verification.token.unwrap(), "password": password})
                 .to_string(),
         )
         .await;

@@ -115,6 +115,28 @@ impl Checker {
             json!({"email": EMAIL, "verify": token}),
         )
         .await;
+        // An address signed up twice: its link asks for its signup's password.
+        let contested = "contested@example.com";
+        for _ in 0..2 {
+            self.call(
+                &app,
+                Function::CreateUser,
+                json!({"email": contested, "password": PASSWORD}),
+            )
+            .await;
+        }
+        let token = app
+            .last_mail(contested, "verification")
+            .await
+            .token
+            .unwrap();
+        for password in [None, Some("not the password at all"), Some(PASSWORD)] {
+            let mut body = json!({"email": contested, "verify": token});
+            if let Some(password) = password {
+                body["password"] = json!(password);
+            }
+            self.call(&app, Function::VerifyUser, body).await;
+        }
         self.call(
             &app,
             Function::Login,

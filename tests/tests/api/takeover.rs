@@ -1,17 +1,32 @@
 //! Takeover before signup, tried as an attacker would: a stranger signs the victim's address up
 //! with the stranger's password before the victim does. Only the link mailed for a signup makes
-//! its password the account's, so the victim's own signup and link win and the stranger's
-//! password and link are worthless.
+//! its password the account's, and once an address is signed up twice a link verifies only with
+//! the password of its own signup: the victim's own signup and link win, and following the
+//! stranger's link (which came first, or was the only one inside the cooldown) applies nothing.
+
+use std::time::Duration;
 
 use lambdauth_handlers::Function;
-use lambdauth_tests::app::{TestApp, run_until};
+use lambdauth_tests::app::{Answer, Mail, TestApp, run_until};
 use serde_json::json;
 
 const ATTACKERS: &str = "the attackers own long passphrase";
 const VICTIMS: &str = "the victims own long passphrase";
 
-async fn status(app: &TestApp, function: Function, body: serde_json::Value) -> u16 {
-    app.http(function, &body.to_string()).await.status
+async fn call(app: &TestApp, function: Function, body: serde_json::Value) -> Answer {
+    app.http(function, &body.to_string()).await
+}
+
+fn verify(victim: &str, link: &Mail, password: Option<&str>) -> serde_json::Value {
+    let mut body = json!({"email": victim, "verify": link.token.clone().unwrap()});
+    if let Some(password) = password {
+        body["password"] = json!(password);
+    }
+    body
+}
+
+fn login(victim: &str, password: &str) -> serde_json::Value {
+    json!({"email": victim, "password": password})
 }
 
 #[tokio::test]
@@ -22,12 +37,16 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     let signup = |password: &str| json!({"email": victim, "password": password});
 
     assert_eq!(
-        status(&app, Function::CreateUser, signup(ATTACKERS)).await,
+        call(&app, Function::CreateUser, signup(ATTACKERS))
+            .await
+            .status,
         200
     );
     let attackers_link = app.last_mail(&victim, "verification").await;
     assert_eq!(
-        status(&app, Function::CreateUser, signup(VICTIMS)).await,
+        call(&app, Function::CreateUser, signup(VICTIMS))
+            .await
+            .status,
         200
     );
     let victims_link = app.last_mail(&victim, "verification").await;
@@ -38,22 +57,48 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
         "the victim's mail says an earlier signup was waiting"
     );
 
-    // The victim follows their own link: their password is the account's.
-    let verify = |link: &lambdauth_tests::app::Mail| json!({"email": victim, "verify": link.token.clone().unwrap()});
+    // The victim follows their own link with their password: it is the account's.
+    let verified = call(
+        &app,
+        Function::VerifyUser,
+        verify(&victim, &victims_link, Some(VICTIMS)),
+    )
+    .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
     assert_eq!(
-        status(&app, Function::VerifyUser, verify(&victims_link)).await,
+        call(&app, Function::Login, login(&victim, VICTIMS))
+            .await
+            .status,
         200
     );
-    let login = |password: &str| json!({"email": victim, "password": password});
-    assert_eq!(status(&app, Function::Login, login(VICTIMS)).await, 200);
-    assert_eq!(status(&app, Function::Login, login(ATTACKERS)).await, 401);
-    // The stranger's link, followed later, does nothing.
     assert_eq!(
-        status(&app, Function::VerifyUser, verify(&attackers_link)).await,
-        400
+        call(&app, Function::Login, login(&victim, ATTACKERS))
+            .await
+            .status,
+        401
     );
-    assert_eq!(status(&app, Function::Login, login(ATTACKERS)).await, 401);
-    assert_eq!(status(&app, Function::Login, login(VICTIMS)).await, 200);
+    // The stranger's link, followed later with any password, does nothing.
+    for password in [None, Some(ATTACKERS), Some(VICTIMS)] {
+        let late = call(
+            &app,
+            Function::VerifyUser,
+            verify(&victim, &attackers_link, password),
+        )
+        .await;
+        assert_eq!(late.status, 400, "{}", late.body);
+    }
+    assert_eq!(
+        call(&app, Function::Login, login(&victim, ATTACKERS))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        call(&app, Function::Login, login(&victim, VICTIMS))
+            .await
+            .status,
+        200
+    );
 
     // The mail the victim received explains the earlier signup in words.
     let mailer = app.mailer();
@@ -70,34 +115,91 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     );
 }
 
+/// The victim signs up inside the cooldown of the stranger's mail: no second mail goes out, and
+/// the only link in the victim's inbox is the stranger's. Following it, as a victim who thinks
+/// it is theirs would, applies nothing: it asks for the password of the stranger's signup.
 #[tokio::test]
-async fn whichever_signups_link_is_followed_first_sets_its_password_and_ends_the_others() {
-    let app =
-        TestApp::spawn_with("takeover-first", &[("VERIFICATION_COOLDOWN_SECONDS", "0")]).await;
+async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_contested() {
+    let app = TestApp::spawn_with(
+        "takeover-cooldown",
+        &[("VERIFICATION_COOLDOWN_SECONDS", "3")],
+    )
+    .await;
     let victim = format!("{}victim@example.com", app.ctx.prefix);
     let signup = |password: &str| json!({"email": victim, "password": password});
     assert_eq!(
-        status(&app, Function::CreateUser, signup(ATTACKERS)).await,
+        call(&app, Function::CreateUser, signup(ATTACKERS))
+            .await
+            .status,
         200
     );
     let attackers_link = app.last_mail(&victim, "verification").await;
     assert_eq!(
-        status(&app, Function::CreateUser, signup(VICTIMS)).await,
+        call(&app, Function::CreateUser, signup(VICTIMS))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.mails(&victim).await.len(),
+        1,
+        "no mail inside the cooldown"
+    );
+
+    let without = call(
+        &app,
+        Function::VerifyUser,
+        verify(&victim, &attackers_link, None),
+    )
+    .await;
+    assert_eq!(without.status, 401, "{}", without.body);
+    assert_eq!(without.body["verified"], false);
+    assert_eq!(without.body["error"]["code"], "PasswordRequired");
+    let victims_password = call(
+        &app,
+        Function::VerifyUser,
+        verify(&victim, &attackers_link, Some(VICTIMS)),
+    )
+    .await;
+    assert_eq!(victims_password.status, 401, "{}", victims_password.body);
+    assert_eq!(victims_password.body["error"]["code"], "InvalidCredentials");
+    // Nothing was verified: neither password opens the account.
+    for password in [ATTACKERS, VICTIMS] {
+        assert_eq!(
+            call(&app, Function::Login, login(&victim, password))
+                .await
+                .status,
+            401
+        );
+    }
+
+    // After the cooldown the victim signs up again and verifies with their own link.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        call(&app, Function::CreateUser, signup(VICTIMS))
+            .await
+            .status,
         200
     );
     let victims_link = app.last_mail(&victim, "verification").await;
-    // Only someone who reads the victim's mailbox has either link: whichever is used first
-    // applies its own password and ends the other.
-    let verify = |link: &lambdauth_tests::app::Mail| json!({"email": victim, "verify": link.token.clone().unwrap()});
+    assert_ne!(victims_link.id, attackers_link.id);
+    let verified = call(
+        &app,
+        Function::VerifyUser,
+        verify(&victim, &victims_link, Some(VICTIMS)),
+    )
+    .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
     assert_eq!(
-        status(&app, Function::VerifyUser, verify(&attackers_link)).await,
+        call(&app, Function::Login, login(&victim, VICTIMS))
+            .await
+            .status,
         200
     );
     assert_eq!(
-        status(&app, Function::VerifyUser, verify(&victims_link)).await,
-        400
+        call(&app, Function::Login, login(&victim, ATTACKERS))
+            .await
+            .status,
+        401
     );
-    let login = |password: &str| json!({"email": victim, "password": password});
-    assert_eq!(status(&app, Function::Login, login(ATTACKERS)).await, 200);
-    assert_eq!(status(&app, Function::Login, login(VICTIMS)).await, 401);
 }
