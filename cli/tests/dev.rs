@@ -69,11 +69,10 @@ async fn sent_link(client: &reqwest::Client, site: &str, to: &str) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dev_serves_the_service_and_stops_everything_it_started() {
-    let port = free_port().expect("a port");
-    let emulator_port = free_port().expect("a port");
-    let child = Command::new(env!("CARGO_BIN_EXE_lambdauth"))
+/// `lambdauth dev` on `port`, starting its own emulator on `emulator_port`.
+fn dev_command(port: u16, emulator_port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lambdauth"));
+    command
         .args([
             "dev",
             "--port",
@@ -81,7 +80,15 @@ async fn dev_serves_the_service_and_stops_everything_it_started() {
             "--emulator-port",
             &emulator_port.to_string(),
         ])
-        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL");
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_serves_the_service_and_stops_everything_it_started() {
+    let port = free_port().expect("a port");
+    let emulator_port = free_port().expect("a port");
+    let child = dev_command(port, emulator_port)
         // Cheap hashing: this checks the wiring, not the cost.
         .env("ARGON2_MEMORY_KIB", "1024")
         .env("ARGON2_TIME_COST", "1")

@@ -138,6 +138,32 @@ impl TestContext {
             .collect()
     }
 
+    /// The local runtime over this test's own resources on a free port, with cheap hashing and
+    /// `extra` variables on top.
+    ///
+    /// # Panics
+    /// When it cannot start.
+    pub async fn dev_server(&self, extra: &[(&str, &str)]) -> lambdauth_local::dev::DevServer {
+        let mut environment = self.environment();
+        for (name, value) in [("ARGON2_MEMORY_KIB", "1024"), ("ARGON2_TIME_COST", "1")]
+            .iter()
+            .chain(extra)
+        {
+            environment.insert((*name).to_owned(), (*value).to_owned());
+        }
+        lambdauth_local::dev::DevServer::start(
+            &self.sdk,
+            lambdauth_local::dev::DevOptions {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                www: lambdauth_local::dev::default_www(),
+                environment,
+                ses_rule: None,
+            },
+        )
+        .await
+        .expect("the local runtime")
+    }
+
     /// `name` under this test's prefix.
     pub fn name(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)

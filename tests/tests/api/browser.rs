@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use lambdauth_local::dev::{DevOptions, DevServer, default_www};
+use lambdauth_local::dev::DevServer;
 use lambdauth_local::emulator::{answers_on, free_port};
 use lambdauth_local::proxy::SentMail;
 use lambdauth_tests::TestContext;
@@ -132,24 +132,6 @@ async fn mail_with(server: &DevServer, to: &str, parameter: &str) -> SentMail {
     }
 }
 
-/// The local runtime over this test's own resources, on a free port.
-async fn local_runtime(ctx: &TestContext) -> DevServer {
-    let mut environment = ctx.environment();
-    environment.insert("ARGON2_MEMORY_KIB".to_owned(), "1024".to_owned());
-    environment.insert("ARGON2_TIME_COST".to_owned(), "1".to_owned());
-    DevServer::start(
-        &ctx.sdk,
-        DevOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            www: default_www(),
-            environment,
-            ses_rule: None,
-        },
-    )
-    .await
-    .expect("the local runtime")
-}
-
 /// The identity id the login page shows.
 async fn identity_shown(browser: &Client) -> String {
     browser
@@ -164,7 +146,7 @@ async fn identity_shown(browser: &Client) -> String {
 #[tokio::test]
 async fn the_journey_through_the_sample_pages() {
     let ctx = TestContext::new("browser").await;
-    let server = local_runtime(&ctx).await;
+    let server = ctx.dev_server(&[]).await;
     let site = server.url().to_owned();
     let driver = Driver::start();
     let browser = driver.browser().await;

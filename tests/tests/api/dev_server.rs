@@ -3,33 +3,12 @@
 //! another local origin, the sent-mail pages reached under another host name, SES reached where
 //! `AWS_ENDPOINT_URL_SESV2` says, and a port that is taken.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use lambdauth_local::dev::{DevOptions, DevServer, default_www};
 use lambdauth_tests::TestContext;
 use lambdauth_tests::proxy::FaultProxy;
 use serde_json::{Value, json};
-
-async fn dev_server(ctx: &TestContext, extra: &[(&str, &str)]) -> DevServer {
-    let mut environment: HashMap<String, String> = ctx.environment();
-    environment.insert("ARGON2_MEMORY_KIB".to_owned(), "1024".to_owned());
-    environment.insert("ARGON2_TIME_COST".to_owned(), "1".to_owned());
-    for (name, value) in extra {
-        environment.insert((*name).to_owned(), (*value).to_owned());
-    }
-    DevServer::start(
-        &ctx.sdk,
-        DevOptions {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            www: default_www(),
-            environment,
-            ses_rule: None,
-        },
-    )
-    .await
-    .expect("the dev server")
-}
 
 async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -50,7 +29,7 @@ async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
 #[tokio::test]
 async fn malformed_bodies_are_json_400s_with_their_codes() {
     let ctx = TestContext::new("dev-bodies").await;
-    let server = dev_server(&ctx, &[]).await;
+    let server = ctx.dev_server(&[]).await;
     let login = format!("{}/login", server.url());
 
     let mut not_utf8 = br#"{"email":"a@example.com","password":"correct horse battery "#.to_vec();
@@ -118,7 +97,7 @@ async fn cors_follows_the_allowed_origin_setting() {
         (page, Some(page)),
         ("https://auth.example.com", None),
     ] {
-        let server = dev_server(&ctx, &[("ALLOWED_ORIGIN", allowed)]).await;
+        let server = ctx.dev_server(&[("ALLOWED_ORIGIN", allowed)]).await;
         let preflight = client
             .request(reqwest::Method::OPTIONS, format!("{}/login", server.url()))
             .header("origin", page)
@@ -160,7 +139,7 @@ async fn cors_follows_the_allowed_origin_setting() {
 #[tokio::test]
 async fn the_sent_mail_pages_answer_only_to_the_servers_own_address() {
     let ctx = TestContext::new("dev-host").await;
-    let server = dev_server(&ctx, &[]).await;
+    let server = ctx.dev_server(&[]).await;
     let client = reqwest::Client::new();
     for path in ["/_dev/mail", "/_dev/mail.json"] {
         let own = client
@@ -187,7 +166,9 @@ async fn the_sent_mail_pages_answer_only_to_the_servers_own_address() {
 async fn mail_goes_where_aws_endpoint_url_sesv2_says() {
     let ctx = TestContext::new("dev-sesv2").await;
     let elsewhere = FaultProxy::failing(500, "InternalFailure").await;
-    let server = dev_server(&ctx, &[("AWS_ENDPOINT_URL_SESV2", elsewhere.url())]).await;
+    let server = ctx
+        .dev_server(&[("AWS_ENDPOINT_URL_SESV2", elsewhere.url())])
+        .await;
     let (status, _) = post(
         &format!("{}/users", server.url()),
         json!({"email": "sesv2@example.com", "password": "correct horse battery staple"})

@@ -29,6 +29,21 @@ fn login(victim: &str, password: &str) -> serde_json::Value {
     json!({"email": victim, "password": password})
 }
 
+/// The victim follows their own link with their password: the account opens with the victim's
+/// password, not with the stranger's.
+async fn the_victim_verifies_and_owns_the_account(app: &TestApp, victim: &str, link: &Mail) {
+    let verified = call(
+        app,
+        Function::VerifyUser,
+        verify(victim, link, Some(VICTIMS)),
+    )
+    .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    let opens = |password: &str| call(app, Function::Login, login(victim, password));
+    assert_eq!(opens(VICTIMS).await.status, 200);
+    assert_eq!(opens(ATTACKERS).await.status, 401);
+}
+
 #[tokio::test]
 async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     // No cooldown between verification mails, so the victim's signup mails a link at once.
@@ -58,25 +73,7 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     );
 
     // The victim follows their own link with their password: it is the account's.
-    let verified = call(
-        &app,
-        Function::VerifyUser,
-        verify(&victim, &victims_link, Some(VICTIMS)),
-    )
-    .await;
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    assert_eq!(
-        call(&app, Function::Login, login(&victim, VICTIMS))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        call(&app, Function::Login, login(&victim, ATTACKERS))
-            .await
-            .status,
-        401
-    );
+    the_victim_verifies_and_owns_the_account(&app, &victim, &victims_link).await;
     // The stranger's link, followed later with any password, does nothing.
     for password in [None, Some(ATTACKERS), Some(VICTIMS)] {
         let late = call(
@@ -183,23 +180,5 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     );
     let victims_link = app.last_mail(&victim, "verification").await;
     assert_ne!(victims_link.id, attackers_link.id);
-    let verified = call(
-        &app,
-        Function::VerifyUser,
-        verify(&victim, &victims_link, Some(VICTIMS)),
-    )
-    .await;
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    assert_eq!(
-        call(&app, Function::Login, login(&victim, VICTIMS))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        call(&app, Function::Login, login(&victim, ATTACKERS))
-            .await
-            .status,
-        401
-    );
+    the_victim_verifies_and_owns_the_account(&app, &victim, &victims_link).await;
 }
