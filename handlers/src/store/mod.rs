@@ -156,26 +156,12 @@ impl UserStore {
         change: &Change,
         sealed_token: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        let (user_item, expected) = match &change.write {
-            Write::Create(user) => (items::user_to_item(user), None),
-            Write::Update {
-                user,
-                expected_version,
-            } => (items::user_to_item(user), Some(*expected_version)),
-        };
-        let Some(mail) = &change.mail else {
+        if change.mail.is_none() {
+            let (user_item, expected) = user_write(change);
             return self.put_if(user_item, expected).await;
-        };
-        let user_put = self.transact_put(user_item, expected)?;
-        let mail_put = self.transact_put(items::mail_to_item(mail, sealed_token), None)?;
-        self.client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(user_put).build())
-            .transact_items(TransactWriteItem::builder().put(mail_put).build())
-            .send()
+        }
+        self.transact(self.change_items(change, sealed_token)?)
             .await
-            .map_err(|error| transaction_error(&error))?;
-        Ok(())
     }
 
     /// Persists `change` in one `TransactWriteItems` (the user write and the mail, if any), or,
@@ -190,39 +176,48 @@ impl UserStore {
         change: Option<&Change>,
         sealed_token: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.client.transact_write_items();
         if let Some(change) = change {
-            let (user_item, expected) = match &change.write {
-                Write::Create(user) => (items::user_to_item(user), None),
-                Write::Update {
-                    user,
-                    expected_version,
-                } => (items::user_to_item(user), Some(*expected_version)),
-            };
-            transaction = transaction.transact_items(
-                TransactWriteItem::builder()
-                    .put(self.transact_put(user_item, expected)?)
-                    .build(),
-            );
-            if let Some(mail) = &change.mail {
-                let mail_put = self.transact_put(items::mail_to_item(mail, sealed_token), None)?;
-                transaction =
-                    transaction.transact_items(TransactWriteItem::builder().put(mail_put).build());
-            }
-        } else {
-            let (condition, value) = version_condition(read_version);
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(items::user_key(email)))
-                .condition_expression(condition)
-                .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
-                .set_expression_attribute_values(value)
-                .build()
-                .map_err(|e| unexpected(&e))?;
-            transaction = transaction
-                .transact_items(TransactWriteItem::builder().condition_check(check).build());
+            return self
+                .transact(self.change_items(change, sealed_token)?)
+                .await;
         }
-        transaction
+        let (condition, value) = version_condition(read_version);
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(items::user_key(email)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+            .set_expression_attribute_values(value)
+            .build()
+            .map_err(|e| unexpected(&e))?;
+        self.transact(vec![
+            TransactWriteItem::builder().condition_check(check).build(),
+        ])
+        .await
+    }
+
+    /// The transaction items of `change`: the user's conditional put, and the mail's if any.
+    fn change_items(
+        &self,
+        change: &Change,
+        sealed_token: Option<Vec<u8>>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let (user_item, expected) = user_write(change);
+        let mut puts = vec![self.transact_put(user_item, expected)?];
+        if let Some(mail) = &change.mail {
+            puts.push(self.transact_put(items::mail_to_item(mail, sealed_token), None)?);
+        }
+        Ok(puts
+            .into_iter()
+            .map(|put| TransactWriteItem::builder().put(put).build())
+            .collect())
+    }
+
+    /// Runs `items` as one transaction.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
             .await
             .map_err(|error| transaction_error(&error))?;
@@ -267,6 +262,18 @@ impl UserStore {
             .set_expression_attribute_values(value)
             .build()
             .map_err(|e| unexpected(&e))
+    }
+}
+
+/// The user item a change writes, and the version its write is conditioned on (none: the user
+/// must not exist yet).
+fn user_write(change: &Change) -> (Item, Option<u64>) {
+    match &change.write {
+        Write::Create(user) => (items::user_to_item(user), None),
+        Write::Update {
+            user,
+            expected_version,
+        } => (items::user_to_item(user), Some(*expected_version)),
     }
 }
 
