@@ -181,24 +181,26 @@ fn a_service_endpoint_variable_wins_over_the_emulator_for_its_service() {
     let port = free_port().expect("a port");
     let emulator_port = free_port().expect("a port");
     let nowhere = free_port().expect("a port");
-    let output = Command::new(env!("CARGO_BIN_EXE_lambdauth"))
-        .args([
-            "dev",
-            "--port",
-            &port.to_string(),
-            "--emulator-port",
-            &emulator_port.to_string(),
-        ])
-        .env_remove("AWS_ENDPOINT_URL")
+    let child = dev_command(port, emulator_port)
         .env(
             "AWS_ENDPOINT_URL_DYNAMODB",
             format!("http://127.0.0.1:{nowhere}"),
         )
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("lambdauth dev");
-    let errors = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{errors}");
+    let mut dev = Dev(child);
+    // Were the variable ignored, provisioning would reach the emulator and dev would serve for
+    // ever: the wait is bounded so that the test fails instead of hanging.
+    let mut status = None;
+    wait_until("dev gave up", Duration::from_mins(2), || {
+        status = dev.0.try_wait().expect("dev's state");
+        status.is_some()
+    });
+    let errors = std::io::read_to_string(dev.0.stderr.take().expect("piped")).unwrap_or_default();
+    assert!(!status.expect("exited").success(), "{errors}");
     assert!(errors.contains("provisioning"), "{errors}");
     assert!(!answers_on(port), "nothing serves");
     wait_until("the emulator stopped", Duration::from_secs(30), || {
