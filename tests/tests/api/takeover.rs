@@ -29,6 +29,25 @@ fn login(victim: &str, password: &str) -> serde_json::Value {
     json!({"email": victim, "password": password})
 }
 
+/// The stranger signs the victim's address up, then the victim does; the stranger's link.
+async fn the_stranger_then_the_victim_sign_up(app: &TestApp, victim: &str) -> Mail {
+    let signup = |password: &str| json!({"email": victim, "password": password});
+    assert_eq!(
+        call(app, Function::CreateUser, signup(ATTACKERS))
+            .await
+            .status,
+        200
+    );
+    let attackers_link = app.last_mail(victim, "verification").await;
+    assert_eq!(
+        call(app, Function::CreateUser, signup(VICTIMS))
+            .await
+            .status,
+        200
+    );
+    attackers_link
+}
+
 /// The victim follows their own link with their password: the account opens with the victim's
 /// password, not with the stranger's.
 async fn the_victim_verifies_and_owns_the_account(app: &TestApp, victim: &str, link: &Mail) {
@@ -49,21 +68,7 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     // No cooldown between verification mails, so the victim's signup mails a link at once.
     let app = TestApp::spawn_with("takeover", &[("VERIFICATION_COOLDOWN_SECONDS", "0")]).await;
     let victim = format!("{}victim@example.com", app.ctx.prefix);
-    let signup = |password: &str| json!({"email": victim, "password": password});
-
-    assert_eq!(
-        call(&app, Function::CreateUser, signup(ATTACKERS))
-            .await
-            .status,
-        200
-    );
-    let attackers_link = app.last_mail(&victim, "verification").await;
-    assert_eq!(
-        call(&app, Function::CreateUser, signup(VICTIMS))
-            .await
-            .status,
-        200
-    );
+    let attackers_link = the_stranger_then_the_victim_sign_up(&app, &victim).await;
     let victims_link = app.last_mail(&victim, "verification").await;
     assert_ne!(victims_link.id, attackers_link.id);
     assert_eq!(
@@ -123,20 +128,7 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     )
     .await;
     let victim = format!("{}victim@example.com", app.ctx.prefix);
-    let signup = |password: &str| json!({"email": victim, "password": password});
-    assert_eq!(
-        call(&app, Function::CreateUser, signup(ATTACKERS))
-            .await
-            .status,
-        200
-    );
-    let attackers_link = app.last_mail(&victim, "verification").await;
-    assert_eq!(
-        call(&app, Function::CreateUser, signup(VICTIMS))
-            .await
-            .status,
-        200
-    );
+    let attackers_link = the_stranger_then_the_victim_sign_up(&app, &victim).await;
     assert_eq!(
         app.mails(&victim).await.len(),
         1,
@@ -173,9 +165,13 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     // After the cooldown the victim signs up again and verifies with their own link.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        call(&app, Function::CreateUser, signup(VICTIMS))
-            .await
-            .status,
+        call(
+            &app,
+            Function::CreateUser,
+            json!({"email": victim, "password": VICTIMS})
+        )
+        .await
+        .status,
         200
     );
     let victims_link = app.last_mail(&victim, "verification").await;
