@@ -1,26 +1,36 @@
 // Shared code of the sample pages: reads config.js, calls the LambdAuth HTTP API, turns its
-// answers into words, renders them in #message, and wires the page named by <body data-page>.
+// answers into words, renders them in #message, keeps the session of a sign-in (refreshing its
+// access token before it expires), and wires the page named by <body data-page>.
 "use strict";
 
 (() => {
   const config = window.LAMBDAUTH_CONFIG || {};
   const apiBaseUrl = String(config.apiBaseUrl || "").trim().replace(/\/+$/, "");
   const SESSION_KEY = "lambdauth.session";
+  const DEVICES_KEY = "lambdauth.devices";
   const TIMEOUT_MS = 30000;
+  // The access token is refreshed when this share of its lifetime has passed.
+  const REFRESH_AT = 0.8;
+  // After a refresh the service could not answer, the next try waits this long.
+  const RETRY_MS = 10000;
 
   const $ = (id) => document.getElementById(id);
 
   // ---- Calling the API -------------------------------------------------------------------
 
-  // POSTs `body` as JSON to `path`. Never throws: a network failure or a timeout is status 0.
-  async function post(path, body) {
+  // Sends `method` to `path`, with `body` as JSON and `accessToken` as the bearer token when
+  // given. Never throws: a network failure or a timeout is status 0.
+  async function request(method, path, { body, accessToken } = {}) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
     try {
       const response = await fetch(apiBaseUrl + path, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(body),
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         credentials: "omit",
         cache: "no-store",
         referrerPolicy: "no-referrer",
@@ -39,6 +49,9 @@
       clearTimeout(timer);
     }
   }
+
+  // POSTs `body` as JSON to `path`.
+  const post = (path, body) => request("POST", path, { body });
 
   // ---- Turning answers into words --------------------------------------------------------
 
@@ -117,12 +130,25 @@
     return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
   }
 
-  // ---- The session kept after a login (this tab only, never the password) -----------------
+  // ---- The session kept after a login (never the password) --------------------------------
+  //
+  // A sign-in's tokens are kept in localStorage, so that the session outlives the tab: staying
+  // signed in without the password is what the refresh token is for. Any script of this origin
+  // can read localStorage; that is acceptable for these pages, which load no script but their
+  // own and forbid inline ones (see their Content-Security-Policy). An application that loads
+  // third-party code would rather keep the refresh token in an HttpOnly cookie of its own
+  // backend. The tabs of one browser share the session, and refresh it one at a time (a Web
+  // Lock), so a rotated refresh token is never presented twice.
 
   function readSession() {
     try {
-      const session = JSON.parse(sessionStorage.getItem(SESSION_KEY));
-      return session && typeof session.email === "string" ? session : null;
+      const session = JSON.parse(localStorage.getItem(SESSION_KEY));
+      if (!session || typeof session.email !== "string") return null;
+      if (session.refreshToken && !(Date.parse(session.refreshTokenExpiresAt) > Date.now())) {
+        localStorage.removeItem(SESSION_KEY); // the session's own lifetime is over
+        return null;
+      }
+      return session;
     } catch {
       return null;
     }
@@ -130,7 +156,7 @@
 
   function saveSession(session) {
     try {
-      sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+      localStorage.setItem(SESSION_KEY, JSON.stringify(session));
     } catch {
       // Storage can be off (private modes); the page still shows the identity.
     }
@@ -138,10 +164,178 @@
 
   function forgetSession() {
     try {
-      sessionStorage.removeItem(SESSION_KEY);
+      localStorage.removeItem(SESSION_KEY);
     } catch {
       // Nothing was stored.
     }
+  }
+
+  // The session of a login or refresh answer, with every lifetime turned into a time.
+  function sessionFrom(email, data) {
+    const now = Date.now();
+    const at = (seconds) => new Date(now + Number(seconds) * 1000).toISOString();
+    return {
+      email,
+      identityId: data.identityId,
+      token: data.token,
+      expiresAt: at(data.expiresIn),
+      sessionId: data.sessionId,
+      accessToken: data.accessToken,
+      accessTokenExpiresAt: at(data.accessTokenExpiresIn),
+      refreshAt: at(REFRESH_AT * Number(data.accessTokenExpiresIn)),
+      refreshToken: data.refreshToken,
+      refreshTokenExpiresAt: at(data.refreshTokenExpiresIn),
+    };
+  }
+
+  const refreshDue = (session) => !(Date.parse(session.refreshAt) > Date.now());
+
+  // The device token of each address signed in from this browser. It outlives logouts (it is
+  // what tells the service this browser is the owner's, so that failures from elsewhere do not
+  // lock it out) and ends with a password change or reset.
+  const deviceKey = (email) => email.trim().normalize("NFC").toLowerCase();
+
+  function readDevices() {
+    try {
+      const devices = JSON.parse(localStorage.getItem(DEVICES_KEY));
+      return devices && typeof devices === "object" && !Array.isArray(devices) ? devices : {};
+    } catch {
+      return {};
+    }
+  }
+
+  function deviceToken(email) {
+    const devices = readDevices();
+    const key = deviceKey(email);
+    return Object.hasOwn(devices, key) && typeof devices[key] === "string" ? devices[key] : null;
+  }
+
+  function storeDeviceToken(email, token) {
+    const devices = readDevices();
+    if (token === null) delete devices[deviceKey(email)];
+    else devices[deviceKey(email)] = token;
+    try {
+      localStorage.setItem(DEVICES_KEY, JSON.stringify(devices));
+    } catch {
+      // Without storage every login counts as one from an unknown device.
+    }
+  }
+
+  // A password change or reset ends every session and device token of the address.
+  function forgetAccount(email) {
+    const session = readSession();
+    if (session && deviceKey(session.email) === deviceKey(email)) {
+      forgetSession();
+      announce(null);
+    }
+    storeDeviceToken(email, null);
+  }
+
+  // ---- Keeping the session alive -----------------------------------------------------------
+
+  const watchers = []; // the page's renderers, told of every new or ended session
+  let refreshing = null; // this tab's refresh in flight
+  let refreshTimer;
+
+  function announce(session) {
+    for (const watcher of watchers) watcher(session);
+  }
+
+  // Runs `task` while no other tab of this browser changes the session.
+  function withSessionLock(task) {
+    return navigator.locks ? navigator.locks.request(SESSION_KEY, task) : task();
+  }
+
+  // Trades the refresh token for new tokens; the old refresh token is spent. `stale` is the
+  // refresh token the caller found wanting: when another tab has rotated it meanwhile, its
+  // tokens are used as they are. Answers { session } (null when the session has ended, which
+  // forgets it), or { session, failure } when the service could not answer (the tokens stay
+  // for a later try).
+  function refresh(stale) {
+    if (refreshing) return refreshing;
+    refreshing = withSessionLock(async () => {
+      const stored = readSession();
+      if (!stored || !stored.refreshToken) return { session: null };
+      if (stored.refreshToken !== stale && !refreshDue(stored)) return { session: stored };
+      const reply = await post("/token/refresh", { refreshToken: stored.refreshToken });
+      if (reply.ok && reply.data && reply.data.refreshed === true) {
+        const session = sessionFrom(stored.email, reply.data);
+        saveSession(session);
+        return { session };
+      }
+      if (reply.status === 401) {
+        forgetSession(); // ended elsewhere, expired, or revoked: nothing left to refresh
+        return { session: null };
+      }
+      return { session: stored, failure: reply };
+    }).finally(() => {
+      refreshing = null;
+    });
+    refreshing.then((result) => {
+      keepSession(result.failure ? RETRY_MS : 0);
+      if (!result.failure) announce(result.session);
+    });
+    return refreshing;
+  }
+
+  // Refreshes the stored session when its access token has lived REFRESH_AT of its lifetime
+  // (after `retryIn` milliseconds at the earliest).
+  function keepSession(retryIn = 0) {
+    clearTimeout(refreshTimer);
+    const session = readSession();
+    if (!session || !session.refreshToken) return;
+    const wait = Math.max(retryIn, Date.parse(session.refreshAt) - Date.now(), 0);
+    refreshTimer = setTimeout(() => refresh(session.refreshToken), wait);
+  }
+
+  // Calls the API with the session's access token: refreshed first when it is due, and once
+  // more when the call is refused with 401 (the token expired on the way, say). Answers
+  // { reply }, or { ended: true } when there is no session (any more).
+  async function authorized(method, path) {
+    let session = readSession();
+    if (session && session.refreshToken && refreshDue(session)) {
+      session = (await refresh(session.refreshToken)).session;
+    }
+    if (!session || !session.accessToken) return { ended: true };
+    const reply = await request(method, path, { accessToken: session.accessToken });
+    if (reply.status !== 401 || !session.refreshToken) return { reply };
+    const renewed = await refresh(session.refreshToken);
+    if (!renewed.session) return { ended: true };
+    if (renewed.failure) return { reply: renewed.failure };
+    return { reply: await request(method, path, { accessToken: renewed.session.accessToken }) };
+  }
+
+  // Ends this session, or with `everywhere` every session of the account, and forgets it here.
+  // Answers the reply when the service did not confirm (the session is kept then).
+  async function logout(everywhere) {
+    const result = await withSessionLock(async () => {
+      const session = readSession();
+      if (session && session.refreshToken) {
+        const body = { refreshToken: session.refreshToken };
+        if (everywhere) body.everywhere = true;
+        const reply = await post("/logout", body);
+        if (!(reply.ok && reply.data && reply.data.loggedOut === true)) return { reply };
+      }
+      forgetSession();
+      return {};
+    });
+    if (!result.reply) {
+      clearTimeout(refreshTimer);
+      announce(null);
+    }
+    return result.reply || null;
+  }
+
+  // Keeps a new login's session; a session this browser held before is ended, since nothing
+  // could use it any more.
+  function startSession(session) {
+    withSessionLock(async () => {
+      const previous = readSession();
+      saveSession(session);
+      if (previous && previous.refreshToken && previous.refreshToken !== session.refreshToken) {
+        await post("/logout", { refreshToken: previous.refreshToken });
+      }
+    }).then(() => keepSession());
   }
 
   // ---- The pages -------------------------------------------------------------------------
@@ -195,19 +389,22 @@
       hints: {
         UserNotVerified: "Open the link in the verification mail first.",
       },
-      body: () => ({ email: address("email"), password: typed("password") }),
+      // The device token this browser got at an earlier login of the address, if any.
+      body: () => {
+        const email = address("email");
+        const device = deviceToken(email);
+        return device
+          ? { email, password: typed("password"), deviceToken: device }
+          : { email, password: typed("password") };
+      },
       success: (sent) => `Signed in as ${sent.email}.`,
       after: (sent, data) => {
-        const expiresAt = new Date(Date.now() + Number(data.expiresIn) * 1000).toISOString();
-        saveSession({
-          email: sent.email,
-          identityId: data.identityId,
-          token: data.token,
-          expiresAt,
-        });
+        const session = sessionFrom(sent.email, data);
+        if (typeof data.deviceToken === "string") storeDeviceToken(sent.email, data.deviceToken);
+        startSession(session);
         $("identity-id").textContent = data.identityId;
-        $("expires-at").textContent = formatTime(expiresAt);
-        $("expires-at").dateTime = expiresAt;
+        $("expires-at").textContent = formatTime(session.expiresAt);
+        $("expires-at").dateTime = session.expiresAt;
         $("result").hidden = false;
       },
     },
@@ -222,7 +419,9 @@
         oldPassword: typed("old-password"),
         newPassword: typed("new-password"),
       }),
-      success: (sent) => `The password for ${sent.email} has been changed.`,
+      success: (sent) =>
+        `The password for ${sent.email} has been changed, and every session of the account has ended. Sign in again with the new password.`,
+      after: (sent) => forgetAccount(sent.email),
     },
     lost: {
       path: "/password/lost",
@@ -245,7 +444,9 @@
         InvalidToken: "You can ask for a new link on the lost password page.",
       },
       body: (link) => ({ email: link.email, lost: link.token, password: typed("new-password") }),
-      success: (sent) => `The password for ${sent.email} has been changed. You can sign in with it now.`,
+      success: (sent) =>
+        `The password for ${sent.email} has been changed, and every session of the account has ended. You can sign in with the new password now.`,
+      after: (sent) => forgetAccount(sent.email),
     },
   };
 
@@ -326,12 +527,29 @@
       $("session-email").textContent = session.email;
       $("session-identity").textContent = String(session.identityId || "");
       const expired = !(Date.parse(session.expiresAt) > Date.now());
-      $("session-expiry").textContent = expired
-        ? "The token has expired; sign in again for a new one."
-        : `The token is valid until ${formatTime(session.expiresAt)}.`;
+      const renewed = Boolean(session.refreshToken);
+      if (expired) {
+        $("session-expiry").textContent = renewed
+          ? "The token has expired; it is renewed at the session's next refresh."
+          : "The token has expired; sign in again for a new one.";
+      } else {
+        $("session-expiry").textContent = renewed
+          ? `The token is valid until ${formatTime(session.expiresAt)}, and renewed while you stay signed in.`
+          : `The token is valid until ${formatTime(session.expiresAt)}.`;
+      }
     };
-    $("sign-out").addEventListener("click", () => {
-      forgetSession();
+    watchers.push(render);
+    $("sign-out").addEventListener("click", async () => {
+      $("sign-out").disabled = true;
+      showMessage("pending", "Signing out…");
+      const failed = await logout(false);
+      $("sign-out").disabled = false;
+      if (failed) {
+        const failure = describeFailure(failed, "You are still signed in");
+        showMessage("error", failure.text, failure.code);
+        return;
+      }
+      showMessage("ok", "You are signed out in this browser.");
       render();
       $("signed-out").focus();
     });
@@ -343,8 +561,180 @@
     if (session && !$("email").value) $("email").value = session.email;
   }
 
+  // A short description of a session's browser, e.g. "Firefox on Windows"; the string itself
+  // when it names no browser known here.
+  function describeAgent(agent) {
+    if (typeof agent !== "string" || !agent.trim()) return "An unknown browser or program";
+    const browsers = [
+      [/Edg\//, "Edge"],
+      [/OPR\//, "Opera"],
+      [/Firefox\//, "Firefox"],
+      [/Chrom(e|ium)\//, "Chrome"],
+      [/Safari\//, "Safari"],
+    ];
+    const systems = [
+      [/Android/, "Android"],
+      [/iPhone|iPad|iPod/, "iOS"],
+      [/Windows/, "Windows"],
+      [/Mac OS X|Macintosh/, "macOS"],
+      [/CrOS/, "ChromeOS"],
+      [/Linux/, "Linux"],
+    ];
+    const browser = browsers.find(([pattern]) => pattern.test(agent));
+    if (!browser) return agent.length > 80 ? `${agent.slice(0, 79)}…` : agent;
+    const system = systems.find(([pattern]) => pattern.test(agent));
+    return system ? `${browser[1]} on ${system[1]}` : browser[1];
+  }
+
+  function timeElement(iso) {
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.textContent = formatTime(iso);
+    return time;
+  }
+
+  // The sessions page: the account's live sessions, ending one, logging out here or everywhere.
+  function wireSessions() {
+    const list = $("sessions");
+    const buttons = () => document.querySelectorAll("#signed-in button");
+    const busy = (on) => {
+      for (const button of buttons()) button.disabled = on;
+      if (on) list.setAttribute("aria-busy", "true");
+      else list.removeAttribute("aria-busy");
+    };
+    let shown = readSession();
+    let leaving = false; // a logout of this page's own is under way
+
+    const render = (session) => {
+      shown = session;
+      $("signed-in").hidden = !session;
+      $("signed-out").hidden = Boolean(session);
+      if (session) $("session-email").textContent = session.email;
+      else list.replaceChildren();
+    };
+
+    // The session is gone: refreshing it was refused, or another tab logged out.
+    const ended = () => {
+      render(null);
+      showMessage("error", "Your session has ended. Sign in again to see your sessions.");
+    };
+
+    const item = (entry) => {
+      const li = document.createElement("li");
+      li.className = "session-item";
+      li.dataset.sessionId = String(entry.id);
+      li.dataset.current = String(entry.current === true);
+      const title = document.createElement("p");
+      const name = document.createElement("strong");
+      name.textContent = entry.current === true ? "This browser" : describeAgent(entry.userAgent);
+      title.append(name);
+      if (entry.current === true && typeof entry.userAgent === "string") {
+        title.append(` (${describeAgent(entry.userAgent)})`);
+      }
+      if (typeof entry.userAgent === "string") title.title = entry.userAgent;
+      const times = document.createElement("p");
+      times.className = "detail";
+      times.append("Signed in ", timeElement(entry.createdAt), ", last used ");
+      times.append(timeElement(entry.lastUsedAt), ".");
+      const end = document.createElement("button");
+      end.type = "button";
+      end.className = "secondary end";
+      end.textContent = entry.current === true ? "End (log out here)" : "End";
+      end.addEventListener("click", () =>
+        entry.current === true ? leave(false) : endOne(li, String(entry.id))
+      );
+      li.append(title, times, end);
+      return li;
+    };
+
+    async function load() {
+      busy(true);
+      showMessage("pending", "Loading your sessions…");
+      const { reply, ended: over } = await authorized("GET", "/sessions");
+      busy(false);
+      if (over) return ended();
+      const sessions = reply.ok && reply.data ? reply.data.sessions : null;
+      if (!Array.isArray(sessions)) {
+        const failure = reply.ok
+          ? { text: "The sessions could not be listed: the service gave an unexpected answer." }
+          : describeFailure(reply, "The sessions could not be listed");
+        showMessage("error", failure.text, failure.code);
+        return;
+      }
+      list.replaceChildren(...sessions.map(item));
+      const n = sessions.length;
+      showMessage("ok", `${plural(n, "session")} of this account ${n === 1 ? "is" : "are"} live.`);
+    }
+
+    async function endOne(li, id) {
+      busy(true);
+      showMessage("pending", "Ending the session…");
+      const { reply, ended: over } = await authorized("DELETE", `/sessions/${encodeURIComponent(id)}`);
+      busy(false);
+      if (over) return ended();
+      if (reply.ok && reply.data && reply.data.ended === true) {
+        li.remove();
+        showMessage("ok", "The session has ended: it can no longer be refreshed.");
+      } else if (reply.status === 404) {
+        li.remove();
+        showMessage("ok", "That session had already ended.");
+      } else {
+        const failure = reply.ok
+          ? { text: "The session was not ended: the service gave an unexpected answer." }
+          : describeFailure(reply, "The session was not ended");
+        showMessage("error", failure.text, failure.code);
+      }
+    }
+
+    async function leave(everywhere) {
+      busy(true);
+      showMessage("pending", everywhere ? "Logging out everywhere…" : "Logging out…");
+      leaving = true;
+      const failed = await logout(everywhere);
+      leaving = false;
+      busy(false);
+      if (failed) {
+        const failure = describeFailure(failed, "You are still signed in");
+        showMessage("error", failure.text, failure.code);
+        return;
+      }
+      render(null);
+      showMessage(
+        "ok",
+        everywhere
+          ? "You are logged out everywhere: every session of this account has ended."
+          : "You are logged out in this browser."
+      );
+      $("signed-out").focus();
+    }
+
+    watchers.push((session) => {
+      if (leaving) return;
+      if (!session && shown) ended();
+      else if (session) render(session);
+    });
+    $("reload").addEventListener("click", load);
+    $("logout-here").addEventListener("click", () => leave(false));
+    $("logout-everywhere").addEventListener("click", () => leave(true));
+    render(shown);
+    if (shown) load();
+  }
+
+  // Another tab signed in, refreshed, or logged out.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== SESSION_KEY && event.key !== null) return;
+    keepSession();
+    announce(readSession());
+  });
+  // Timers of a hidden tab are throttled: a tab shown again refreshes at once when it is due.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") keepSession();
+  });
+  keepSession();
+
   const name = document.body.dataset.page;
   if (name === "index") wireIndex();
   if (name === "change") wireChange();
+  if (name === "sessions") wireSessions();
   if (forms[name]) wireForm(forms[name]);
 })();
