@@ -110,11 +110,24 @@ fn only_the_mail_writers_may_encrypt_link_tokens_and_only_the_mailer_decrypt_the
 fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
     let logs = ["logs:CreateLogStream", "logs:PutLogEvents"];
     let accounts = ["dynamodb:GetItem", "dynamodb:PutItem"];
+    // A password attempt reads the user and its throttle in one Query.
+    let attempt = "dynamodb:Query";
+    // Signup and lost password confirm an unchanged user with a transaction's ConditionCheck.
+    let unchanged = "dynamodb:ConditionCheckItem";
+    let tokens = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
     let mut actions: BTreeSet<&str> = logs.into_iter().collect();
     match binary {
         "LambdAuthLogin" => {
             actions.extend(accounts);
-            actions.insert("cognito-identity:GetOpenIdTokenForDeveloperIdentity");
+            actions.extend([attempt, tokens]);
+        }
+        "LambdAuthChangePassword" => {
+            actions.extend(accounts);
+            actions.insert(attempt);
+        }
+        "LambdAuthCreateUser" | "LambdAuthLostPassword" => {
+            actions.extend(accounts);
+            actions.insert(unchanged);
         }
         "LambdAuthMailer" => actions.extend([
             "dynamodb:GetItem",
@@ -129,7 +142,8 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
             "sqs:SendMessage",
             "ses:SendEmail",
         ]),
-        _ => actions.extend(accounts),
+        "LambdAuthVerifyUser" | "LambdAuthResetPassword" => actions.extend(accounts),
+        other => panic!("{other}: no expected actions"),
     }
     actions
 }
