@@ -173,7 +173,10 @@
   // The session of a login or refresh answer, with every lifetime turned into a time.
   function sessionFrom(email, data) {
     const now = Date.now();
-    const at = (seconds) => new Date(now + Number(seconds) * 1000).toISOString();
+    const at = (seconds) => {
+      const lifetime = Number(seconds);
+      return new Date(now + (Number.isFinite(lifetime) ? lifetime * 1000 : 0)).toISOString();
+    };
     return {
       email,
       identityId: data.identityId,
@@ -241,9 +244,11 @@
     for (const watcher of watchers) watcher(session);
   }
 
-  // Runs `task` while no other tab of this browser changes the session.
+  // Runs `task` (which never throws) while no other tab of this browser changes the session;
+  // without Web Locks (an insecure context, an old browser), at once.
   function withSessionLock(task) {
-    return navigator.locks ? navigator.locks.request(SESSION_KEY, task) : task();
+    if (!navigator.locks) return task();
+    return navigator.locks.request(SESSION_KEY, task).catch(() => task());
   }
 
   // Trades the refresh token for new tokens; the old refresh token is spent. `stale` is the
@@ -279,12 +284,12 @@
   }
 
   // Refreshes the stored session when its access token has lived REFRESH_AT of its lifetime
-  // (after `retryIn` milliseconds at the earliest).
+  // (after `retryIn` milliseconds at the earliest, and never twice within a second).
   function keepSession(retryIn = 0) {
     clearTimeout(refreshTimer);
     const session = readSession();
     if (!session || !session.refreshToken) return;
-    const wait = Math.max(retryIn, Date.parse(session.refreshAt) - Date.now(), 0);
+    const wait = Math.max(retryIn, Date.parse(session.refreshAt) - Date.now(), 1000);
     refreshTimer = setTimeout(() => refresh(session.refreshToken), wait);
   }
 
