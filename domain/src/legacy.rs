@@ -202,6 +202,7 @@ pub fn migrate_row(
             locale: Locale::english(),
             created_at: now,
             updated_at: now,
+            sessions: crate::UserSessions::default(),
             version: 1,
         },
         dropped_links,

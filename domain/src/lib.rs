@@ -17,6 +17,7 @@ pub mod lockout;
 pub mod mail;
 pub mod password;
 pub mod random;
+pub mod session;
 pub mod token;
 pub mod usecases;
 pub mod user;
@@ -33,6 +34,10 @@ pub use lockout::{LockoutPolicy, LoginThrottle, RetryAfter};
 pub use mail::{MailCooldowns, MailId, MailKind, MailLog, OutgoingMail};
 pub use password::{NewPassword, PasswordAttempt, PasswordPolicy, PasswordRejected};
 pub use random::{OsRandomness, Randomness, RandomnessUnavailable};
+pub use session::{RefreshToken, Session, SessionId, SessionPolicy, SubjectId};
 pub use token::{InvalidToken, PendingToken, Token, TokenHash};
 pub use usecases::Settings;
-pub use user::{DeveloperUserId, MAX_PENDING_SIGNUPS, PendingSignup, User};
+pub use user::{
+    DeveloperUserId, KnownDevice, MAX_KNOWN_DEVICES, MAX_PENDING_SIGNUPS, PendingSignup, User,
+    UserSessions,
+};

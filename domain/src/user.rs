@@ -1,9 +1,12 @@
 //! The user: everything stored about one address.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use crate::random::{Randomness, RandomnessUnavailable};
-use crate::{Email, Locale, LoginThrottle, MailLog, PendingToken, StoredPassword, Timestamp};
+use crate::session::SubjectId;
+use crate::{
+    Email, Locale, LoginThrottle, MailLog, PendingToken, StoredPassword, Timestamp, TokenHash,
+};
 
 /// The identifier Cognito knows a user by (its *developer user identifier*), fixed for life so
 /// that the user's IdentityId never changes.
@@ -16,21 +19,7 @@ impl DeveloperUserId {
 
     /// A new random identifier (a version 4 UUID).
     pub fn generate(rng: &mut impl Randomness) -> Result<Self, RandomnessUnavailable> {
-        let mut bytes: [u8; 16] = rng.bytes()?;
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let hex: String = bytes.iter().fold(String::with_capacity(32), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        });
-        Ok(Self(format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )))
+        crate::session::uuid_v4(rng).map(Self)
     }
 
     /// An identifier read back from storage or carried over from LambdAuth (which used the email
@@ -106,6 +95,50 @@ pub struct User {
     pub created_at: Timestamp,
     /// When the item last changed.
     pub updated_at: Timestamp,
+    /// The user's sessions and known devices.
+    pub sessions: UserSessions,
     /// Incremented by every change; every write is conditioned on the version it read.
     pub version: u64,
+}
+
+/// The most devices remembered per user; a login from a further one forgets the one unused
+/// longest.
+pub const MAX_KNOWN_DEVICES: usize = 10;
+
+/// A device the user logged in from (OWASP's device cookie): the hash of the device token it
+/// was given, and its own failure count, so that failures from elsewhere cannot lock it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// The hash of its device token.
+    pub hash: TokenHash,
+    /// Its failed logins.
+    pub throttle: LoginThrottle,
+    /// Its last successful login.
+    pub last_login_at: Timestamp,
+}
+
+/// What the user item keeps of sessions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserSessions {
+    /// The opaque id access tokens name the user by, given at the first login.
+    pub subject: Option<SubjectId>,
+    /// Sessions started under an older generation are dead: a password change, a reset and a
+    /// logout everywhere bump it, ending every session in the one write of the user.
+    pub generation: u64,
+    /// The devices the user logged in from, ended with the sessions by a password change or a
+    /// reset.
+    pub devices: Vec<KnownDevice>,
+}
+
+impl UserSessions {
+    /// The known device whose token hashes to `hash`.
+    pub fn device(&self, hash: &TokenHash) -> Option<&KnownDevice> {
+        self.devices.iter().find(|device| &device.hash == hash)
+    }
+
+    /// Ends every session and forgets every device (a new password).
+    pub fn end_all_and_forget_devices(&mut self) {
+        self.generation += 1;
+        self.devices.clear();
+    }
 }

@@ -30,6 +30,7 @@ pub fn conclude(
     let mut after = next_version(user, now);
     after.password = new_password;
     after.reset = None;
+    after.sessions.end_all_and_forget_devices();
     after.throttle = LoginThrottle::default();
     let notice = notice_if_allowed(&mut after, MailKind::PasswordChanged, now, settings, rng)?;
     Ok(Decision::update(ChangeAnswer::Changed, user, after, notice))

@@ -2,15 +2,26 @@
 //! then concluded from the check.
 
 use super::{Decision, Settings, next_version};
-use crate::{LoginThrottle, PasswordCheck, RetryAfter, StoredPassword, Timestamp, User};
+use crate::random::{Randomness, RandomnessUnavailable};
+use crate::{
+    KnownDevice, LoginThrottle, MAX_KNOWN_DEVICES, PasswordCheck, RetryAfter, StoredPassword,
+    SubjectId, Timestamp, Token, TokenHash, User,
+};
 
 /// The answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoginAnswer {
-    /// The password matched a verified account: get a Cognito token for this identifier.
+    /// The password matched a verified account: get a Cognito token for this identifier and
+    /// start a session.
     LoggedIn {
         /// Cognito's identifier for the user.
         developer_user_id: crate::DeveloperUserId,
+        /// The opaque id access tokens name the user by.
+        subject: SubjectId,
+        /// The user's session generation, which the new session starts under.
+        generation: u64,
+        /// The device token issued to a device not known before (a known one keeps its own).
+        new_device: Option<Token>,
     },
     /// `{"login": false}`: wrong password, unknown address, or (with existence errors prevented)
     /// an unverified account.
@@ -20,12 +31,27 @@ pub enum LoginAnswer {
     NotVerified,
 }
 
-/// Admits an attempt on `user` at `now`: the user with the attempt counted, to write on the
-/// condition of `user.version` *before* checking the password, or how long to wait.
+/// Admits an attempt on `user` at `now` on the account's own failure count: the user with the
+/// attempt counted, to write on the condition of `user.version` *before* checking the password,
+/// or how long to wait.
 pub fn admit(user: &User, now: Timestamp, settings: &Settings) -> Result<User, RetryAfter> {
-    let throttle = user.throttle.admit(now, &settings.lockout)?;
+    admit_from(user, None, now, settings)
+}
+
+/// Admits an attempt from the device whose token hashes to `device`: a device the user logged
+/// in from before is counted on its own, so that failures from anywhere else (an attacker
+/// keeping the account locked) do not lock it; any other attempt is counted on the account.
+pub fn admit_from(
+    user: &User,
+    device: Option<&TokenHash>,
+    now: Timestamp,
+    settings: &Settings,
+) -> Result<User, RetryAfter> {
     let mut after = next_version(user, now);
-    after.throttle = throttle;
+    match device.and_then(|hash| after.sessions.devices.iter_mut().find(|d| &d.hash == hash)) {
+        Some(known) => known.throttle = known.throttle.admit(now, &settings.lockout)?,
+        None => after.throttle = user.throttle.admit(now, &settings.lockout)?,
+    }
     Ok(after)
 }
 
@@ -39,36 +65,76 @@ pub fn admit_unknown(
     throttle.admit(now, &settings.lockout)
 }
 
-/// Concludes an admitted attempt on `user` (as written by [`admit`]) from the password `check`.
+/// Concludes an admitted attempt on `user` (as written by [`admit_from`] with the same
+/// `device`) from the password `check`.
 ///
-/// A match on a verified account clears the failure count and, when the stored hash needed it,
-/// stores `rehashed` (the attempt hashed anew). Anything else leaves the counted failure standing.
+/// A match on a verified account clears the failure count the attempt was counted on, stores
+/// `rehashed` (the attempt hashed anew) when the stored hash needed it, gives the user its
+/// opaque subject id at the first login, and remembers the device (issuing it a token when it
+/// was not known). Anything else leaves the counted failure standing.
 pub fn conclude(
     user: &User,
     check: PasswordCheck,
     rehashed: Option<StoredPassword>,
+    device: Option<&TokenHash>,
     now: Timestamp,
     settings: &Settings,
-) -> Decision<LoginAnswer> {
+    rng: &mut impl Randomness,
+) -> Result<Decision<LoginAnswer>, RandomnessUnavailable> {
     if !check.matched() {
-        return Decision::answer(LoginAnswer::Failed);
+        return Ok(Decision::answer(LoginAnswer::Failed));
     }
     if !user.verified {
-        return Decision::answer(if settings.prevent_user_existence_errors {
-            LoginAnswer::Failed
-        } else {
-            LoginAnswer::NotVerified
-        });
+        return Ok(Decision::answer(
+            if settings.prevent_user_existence_errors {
+                LoginAnswer::Failed
+            } else {
+                LoginAnswer::NotVerified
+            },
+        ));
     }
-    let answer = LoginAnswer::LoggedIn {
-        developer_user_id: user.developer_user_id.clone(),
-    };
     let mut after = next_version(user, now);
-    after.throttle = LoginThrottle::default();
     if let Some(rehashed) = rehashed {
         after.password = rehashed;
     }
-    Decision::update(answer, user, after, None)
+    let subject = match &after.sessions.subject {
+        Some(subject) => subject.clone(),
+        None => SubjectId::generate(rng)?,
+    };
+    after.sessions.subject = Some(subject.clone());
+    let known = device.and_then(|hash| {
+        after
+            .sessions
+            .devices
+            .iter_mut()
+            .find(|known| &known.hash == hash)
+    });
+    let new_device = if let Some(known) = known {
+        known.throttle = LoginThrottle::default();
+        known.last_login_at = now;
+        None
+    } else {
+        after.throttle = LoginThrottle::default();
+        let token = Token::generate(rng)?;
+        let devices = &mut after.sessions.devices;
+        if devices.len() >= MAX_KNOWN_DEVICES {
+            devices.sort_by_key(|known| std::cmp::Reverse(known.last_login_at));
+            devices.truncate(MAX_KNOWN_DEVICES - 1);
+        }
+        devices.push(KnownDevice {
+            hash: token.hash(),
+            throttle: LoginThrottle::default(),
+            last_login_at: now,
+        });
+        Some(token)
+    };
+    let answer = LoginAnswer::LoggedIn {
+        developer_user_id: user.developer_user_id.clone(),
+        subject,
+        generation: after.sessions.generation,
+        new_device,
+    };
+    Ok(Decision::update(answer, user, after, None))
 }
 
 #[cfg(test)]
@@ -88,13 +154,21 @@ mod tests {
     #[test]
     fn a_match_on_a_verified_account_logs_in_and_clears_the_count() {
         let admitted = admit(&verified_user(), now(), &settings()).unwrap();
-        let decision = conclude(&admitted, PasswordCheck::Match, None, now(), &settings());
-        assert_eq!(
-            decision.answer,
-            LoginAnswer::LoggedIn {
-                developer_user_id: admitted.developer_user_id.clone()
-            }
-        );
+        let decision = conclude(
+            &admitted,
+            PasswordCheck::Match,
+            None,
+            None,
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert!(matches!(
+            &decision.answer,
+            LoginAnswer::LoggedIn { developer_user_id, new_device: Some(_), .. }
+                if *developer_user_id == admitted.developer_user_id
+        ));
         let change = decision.change.unwrap();
         assert!(change.write.user().throttle.is_clear());
         assert_eq!(change.write.user().password, admitted.password);
@@ -111,9 +185,12 @@ mod tests {
             &admitted,
             PasswordCheck::Match,
             Some(other_password()),
+            None,
             now(),
             &settings(),
-        );
+            &mut rng(),
+        )
+        .unwrap();
         assert_eq!(
             decision.change.unwrap().write.user().password,
             other_password()
@@ -123,7 +200,16 @@ mod tests {
     #[test]
     fn a_mismatch_fails_and_leaves_the_failure_counted() {
         let admitted = admit(&verified_user(), now(), &settings()).unwrap();
-        let decision = conclude(&admitted, PasswordCheck::Mismatch, None, now(), &settings());
+        let decision = conclude(
+            &admitted,
+            PasswordCheck::Mismatch,
+            None,
+            None,
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
         assert_eq!(decision.answer, LoginAnswer::Failed);
         assert_eq!(decision.change, None);
     }
@@ -134,7 +220,17 @@ mod tests {
         user.verified = false;
         let admitted = admit(&user, now(), &settings()).unwrap();
         assert_eq!(
-            conclude(&admitted, PasswordCheck::Match, None, now(), &settings()).answer,
+            conclude(
+                &admitted,
+                PasswordCheck::Match,
+                None,
+                None,
+                now(),
+                &settings(),
+                &mut rng()
+            )
+            .unwrap()
+            .answer,
             LoginAnswer::Failed
         );
         assert_eq!(
@@ -142,9 +238,12 @@ mod tests {
                 &admitted,
                 PasswordCheck::Match,
                 None,
+                None,
                 now(),
-                &seed_settings()
+                &seed_settings(),
+                &mut rng()
             )
+            .unwrap()
             .answer,
             LoginAnswer::NotVerified
         );
@@ -171,5 +270,113 @@ mod tests {
                 .seconds(),
             1
         );
+    }
+
+    fn logged_in_device(user: &User) -> (User, Token) {
+        let admitted = admit(user, now(), &settings()).unwrap();
+        let decision = conclude(
+            &admitted,
+            PasswordCheck::Match,
+            None,
+            None,
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        let LoginAnswer::LoggedIn {
+            new_device: Some(device),
+            ..
+        } = decision.answer
+        else {
+            panic!("no device token");
+        };
+        (decision.change.unwrap().write.user().clone(), device)
+    }
+
+    #[test]
+    fn failures_from_elsewhere_do_not_lock_a_known_device() {
+        let (mut user, device) = logged_in_device(&verified_user());
+        assert!(user.sessions.subject.is_some());
+        for _ in 0..8 {
+            if let Ok(admitted) = admit(&user, now(), &settings()) {
+                user = admitted;
+            }
+        }
+        assert!(
+            admit(&user, now(), &settings()).is_err(),
+            "the account is locked"
+        );
+        assert!(
+            admit_from(
+                &user,
+                Some(&Token::generate(&mut rng()).unwrap().hash()),
+                now(),
+                &settings()
+            )
+            .is_err(),
+            "an unknown device token counts on the account"
+        );
+        let admitted = admit_from(&user, Some(&device.hash()), now(), &settings()).unwrap();
+        assert_eq!(
+            admitted.throttle, user.throttle,
+            "the account's count is left alone"
+        );
+        let decision = conclude(
+            &admitted,
+            PasswordCheck::Match,
+            None,
+            Some(&device.hash()),
+            now(),
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert!(matches!(
+            decision.answer,
+            LoginAnswer::LoggedIn {
+                new_device: None,
+                ..
+            }
+        ));
+        let after = decision.change.unwrap().write.user().clone();
+        assert!(
+            after
+                .sessions
+                .device(&device.hash())
+                .unwrap()
+                .throttle
+                .is_clear()
+        );
+        assert!(
+            admit(&after, now(), &settings()).is_err(),
+            "still locked elsewhere"
+        );
+    }
+
+    #[test]
+    fn a_known_device_locks_on_its_own_failures() {
+        let (mut user, device) = logged_in_device(&verified_user());
+        for _ in 0..5 {
+            user = admit_from(&user, Some(&device.hash()), now(), &settings()).unwrap();
+        }
+        assert!(admit_from(&user, Some(&device.hash()), now(), &settings()).is_err());
+        assert!(
+            admit(&user, now(), &settings()).is_ok(),
+            "the account's count is its own"
+        );
+    }
+
+    #[test]
+    fn the_oldest_device_is_forgotten_past_the_limit_and_the_subject_stays() {
+        let (mut user, first) = logged_in_device(&verified_user());
+        let subject = user.sessions.subject.clone();
+        for _ in 0..crate::MAX_KNOWN_DEVICES {
+            user.sessions.devices[0].last_login_at = now().plus(std::time::Duration::from_secs(1));
+            (user, _) = logged_in_device(&user);
+        }
+        assert_eq!(user.sessions.devices.len(), crate::MAX_KNOWN_DEVICES);
+        assert_eq!(user.sessions.subject, subject);
+        let _ = first;
     }
 }

@@ -1,4 +1,4 @@
-//! The six use cases of LambdAuth as pure decisions.
+//! The use cases of LambdAuth as pure decisions.
 //!
 //! Each function takes what was read (the user, if any), the input, the time and randomness, and
 //! returns a [`Decision`]: the answer to give and, when something must change, one [`Change`] to
@@ -16,6 +16,7 @@ use crate::{
 
 pub mod change_password;
 pub mod login;
+pub mod logout;
 pub mod lost_password;
 pub mod reset_password;
 pub mod signup;

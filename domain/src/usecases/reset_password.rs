@@ -38,6 +38,7 @@ pub fn reset_password(
     let mut after = next_version(user, now);
     after.password = new_password;
     after.reset = None;
+    after.sessions.end_all_and_forget_devices();
     after.verified = true;
     after.pending_signups.clear();
     after.throttle = LoginThrottle::default();

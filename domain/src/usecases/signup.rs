@@ -122,6 +122,7 @@ fn create(
         locale: input.locale,
         created_at: now,
         updated_at: now,
+        sessions: crate::UserSessions::default(),
         version: 1,
     };
     let mail = compose(&mut user, MailKind::Verification, Some(link), now, rng)?;

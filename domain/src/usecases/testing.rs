@@ -62,6 +62,7 @@ pub fn verified_user() -> User {
         locale: Locale::english(),
         created_at: now(),
         updated_at: now(),
+        sessions: crate::UserSessions::default(),
         version: 7,
     }
 }
