@@ -49,6 +49,7 @@ fn stored_user(now: Timestamp) -> User {
         locale: Locale::english(),
         created_at: now,
         updated_at: now,
+        sessions: lambdauth_domain::UserSessions::default(),
         version: 3,
     }
 }
@@ -73,12 +74,25 @@ fn decode(event_text: &str) -> (Email, PasswordAttempt) {
 /// Admit under the throttle, then conclude from a password check made elsewhere.
 fn decide(user: &User, now: Timestamp, settings: &Settings) -> LoginAnswer {
     let admitted = login::admit(user, now, settings).expect("admitted");
-    login::conclude(&admitted, PasswordCheck::Match, None, now, settings).answer
+    login::conclude(
+        &admitted,
+        PasswordCheck::Match,
+        None,
+        None,
+        now,
+        settings,
+        &mut lambdauth_domain::OsRandomness,
+    )
+    .expect("randomness")
+    .answer
 }
 
 /// The success answer as the handler builds it, wrapped and serialized for the runtime.
 fn encode(answer: &LoginAnswer, token: &str) -> String {
-    let LoginAnswer::LoggedIn { developer_user_id } = answer else {
+    let LoginAnswer::LoggedIn {
+        developer_user_id, ..
+    } = answer
+    else {
         panic!("the bench logs in");
     };
     let response = ApiResponse::ok(json!({

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use lambdauth_domain::{HashingParams, LockoutPolicy, MailCooldowns, PasswordPolicy, Settings};
+use lambdauth_domain::{
+    HashingParams, LockoutPolicy, MailCooldowns, PasswordPolicy, SessionPolicy, Settings,
+};
 use thiserror::Error;
 
 /// A variable is missing or malformed.
@@ -270,13 +272,135 @@ impl MailerConfig {
     }
 }
 
+/// What every function that reads or writes the table without hashing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    /// `TABLE_NAME` (default `LambdAuthUsers`).
+    pub table_name: String,
+}
+
+impl TableConfig {
+    /// Reads `TABLE_NAME`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: optional(source, "TABLE_NAME", DEFAULT_TABLE_NAME.to_owned())?,
+        })
+    }
+}
+
+/// The issuer and its keys: what the key set publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySetConfig {
+    /// `SIGNING_KEY_IDS`: KMS keys (ids, ARNs or `alias/…`), comma-separated; the first signs,
+    /// every one is published, so a new key can be published before it signs.
+    pub signing_key_ids: Vec<String>,
+    /// `ISSUER_URL`: the `iss` of access tokens (the API's URL or its custom domain), without a
+    /// trailing slash; the key set is served under it.
+    pub issuer: String,
+}
+
+impl KeySetConfig {
+    /// Reads `SIGNING_KEY_IDS` and `ISSUER_URL`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let signing_key_ids: Vec<String> = required(source, "SIGNING_KEY_IDS")?
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if signing_key_ids.is_empty() {
+            return Err(ConfigError {
+                variable: "SIGNING_KEY_IDS",
+                problem: MISSING.to_owned(),
+            });
+        }
+        let issuer = required(source, "ISSUER_URL")?;
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(ConfigError {
+                variable: "ISSUER_URL",
+                problem: format!("`{issuer}` is not an http(s) URL"),
+            });
+        }
+        Ok(Self {
+            signing_key_ids,
+            issuer,
+        })
+    }
+}
+
+/// What signs and checks access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenConfig {
+    /// The issuer and its keys.
+    pub keys: KeySetConfig,
+    /// `ACCESS_TOKEN_AUDIENCE` (default `lambdauth`): the `aud` claim, which an authorizer checks.
+    pub audience: String,
+    /// `ACCESS_TOKEN_TTL_SECONDS` (default 900, at most 3600).
+    pub ttl: Duration,
+}
+
+/// The default `aud` of access tokens.
+pub const DEFAULT_ACCESS_TOKEN_AUDIENCE: &str = "lambdauth";
+
+impl AccessTokenConfig {
+    /// Reads the key set, `ACCESS_TOKEN_AUDIENCE` and `ACCESS_TOKEN_TTL_SECONDS`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let ttl = seconds(source, "ACCESS_TOKEN_TTL_SECONDS", Duration::from_mins(15))?;
+        if !(1..=3600).contains(&ttl.as_secs()) {
+            return Err(ConfigError {
+                variable: "ACCESS_TOKEN_TTL_SECONDS",
+                problem: "must be between 1 and 3600".to_owned(),
+            });
+        }
+        Ok(Self {
+            keys: KeySetConfig::from_source(source)?,
+            audience: optional(
+                source,
+                "ACCESS_TOKEN_AUDIENCE",
+                DEFAULT_ACCESS_TOKEN_AUDIENCE.to_owned(),
+            )?,
+            ttl,
+        })
+    }
+}
+
+/// How long sessions live: `SESSION_IDLE_SECONDS` (default 30 days), `SESSION_MAX_SECONDS`
+/// (90 days), `REFRESH_REUSE_GRACE_SECONDS` (30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// The rules' knobs.
+    pub policy: SessionPolicy,
+}
+
+impl SessionConfig {
+    /// Reads the three variables.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let defaults = SessionPolicy::default();
+        let policy = SessionPolicy {
+            idle: seconds(source, "SESSION_IDLE_SECONDS", defaults.idle)?,
+            max: seconds(source, "SESSION_MAX_SECONDS", defaults.max)?,
+            reuse_grace: seconds(source, "REFRESH_REUSE_GRACE_SECONDS", defaults.reuse_grace)?,
+        };
+        if policy.idle.is_zero() || policy.max.is_zero() {
+            return Err(ConfigError {
+                variable: if policy.idle.is_zero() {
+                    "SESSION_IDLE_SECONDS"
+                } else {
+                    "SESSION_MAX_SECONDS"
+                },
+                problem: "must be at least 1".to_owned(),
+            });
+        }
+        Ok(Self { policy })
+    }
+}
+
 macro_rules! function_config {
     ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
-            /// The shared settings.
-            pub core: CoreConfig,
             $(
                 #[allow(missing_docs)]
                 pub $field: $ty,
@@ -292,7 +416,6 @@ macro_rules! function_config {
             /// Reads `source`.
             pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
                 Ok(Self {
-                    core: CoreConfig::from_source(source)?,
                     $($field: <$ty>::from_source(source)?,)*
                 })
             }
@@ -302,27 +425,57 @@ macro_rules! function_config {
 
 function_config!(
     /// `LambdAuthCreateUser`.
-    CreateUserConfig { mailing: MailingConfig }
+    CreateUserConfig { core: CoreConfig, mailing: MailingConfig }
 );
 function_config!(
     /// `LambdAuthVerifyUser`.
-    VerifyUserConfig {}
+    VerifyUserConfig { core: CoreConfig }
 );
 function_config!(
     /// `LambdAuthLogin`.
-    LoginConfig { identity: IdentityConfig }
+    LoginConfig {
+        core: CoreConfig,
+        identity: IdentityConfig,
+        tokens: AccessTokenConfig,
+        sessions: SessionConfig
+    }
 );
 function_config!(
     /// `LambdAuthChangePassword`.
-    ChangePasswordConfig {}
+    ChangePasswordConfig { core: CoreConfig }
 );
 function_config!(
     /// `LambdAuthLostPassword`.
-    LostPasswordConfig { mailing: MailingConfig }
+    LostPasswordConfig { core: CoreConfig, mailing: MailingConfig }
 );
 function_config!(
     /// `LambdAuthResetPassword`.
-    ResetPasswordConfig {}
+    ResetPasswordConfig { core: CoreConfig }
+);
+function_config!(
+    /// `LambdAuthRefreshToken`.
+    RefreshTokenConfig {
+        table: TableConfig,
+        identity: IdentityConfig,
+        tokens: AccessTokenConfig,
+        sessions: SessionConfig
+    }
+);
+function_config!(
+    /// `LambdAuthLogout`.
+    LogoutConfig { table: TableConfig, sessions: SessionConfig }
+);
+function_config!(
+    /// `LambdAuthSessions`.
+    SessionsConfig {
+        table: TableConfig,
+        tokens: AccessTokenConfig,
+        sessions: SessionConfig
+    }
+);
+function_config!(
+    /// `LambdAuthJwks`.
+    JwksConfig { keys: KeySetConfig }
 );
 
 #[cfg(test)]
@@ -374,6 +527,31 @@ mod tests {
     }
 
     #[test]
+    fn session_knobs_are_bounded() {
+        let base = [
+            ("SIGNING_KEY_IDS", "k"),
+            ("ISSUER_URL", "https://auth.example.com"),
+        ];
+        let with = |extra: (&'static str, &'static str)| {
+            let mut pairs = base.to_vec();
+            pairs.push(extra);
+            JwksConfig::from_source(&env(&pairs))
+                .and_then(|_| SessionsConfig::from_source(&env(&pairs)))
+                .unwrap_err()
+                .variable
+        };
+        assert_eq!(with(("ACCESS_TOKEN_TTL_SECONDS", "3601")), "ACCESS_TOKEN_TTL_SECONDS");
+        assert_eq!(with(("SESSION_MAX_SECONDS", "0")), "SESSION_MAX_SECONDS");
+        assert_eq!(with(("ISSUER_URL", "auth.example.com")), "ISSUER_URL");
+        assert_eq!(
+            JwksConfig::from_source(&env(&[("SIGNING_KEY_IDS", " , ")]))
+                .unwrap_err()
+                .variable,
+            "SIGNING_KEY_IDS"
+        );
+    }
+
+    #[test]
     fn an_idle_reset_of_zero_is_refused() {
         let error = VerifyUserConfig::from_source(&env(&[("LOCKOUT_IDLE_RESET_SECONDS", "0")]))
             .unwrap_err();
@@ -388,9 +566,17 @@ mod tests {
             ("PREVENT_USER_EXISTENCE_ERRORS", "false"),
             ("PASSWORD_MIN_LENGTH", "10"),
             ("TOKEN_DURATION_SECONDS", "3600"),
+            ("SIGNING_KEY_IDS", "alias/new, alias/old"),
+            ("ISSUER_URL", "https://auth.example.com/"),
+            ("SESSION_IDLE_SECONDS", "60"),
         ]))
         .unwrap();
         assert_eq!(config.core.table_name, "t");
+        assert_eq!(config.tokens.keys.signing_key_ids, ["alias/new", "alias/old"]);
+        assert_eq!(config.tokens.keys.issuer, "https://auth.example.com");
+        assert_eq!(config.tokens.audience, DEFAULT_ACCESS_TOKEN_AUDIENCE);
+        assert_eq!(config.tokens.ttl, Duration::from_mins(15));
+        assert_eq!(config.sessions.policy.idle, Duration::from_mins(1));
         assert!(!config.core.settings.prevent_user_existence_errors);
         assert_eq!(config.core.settings.password_policy.min_length(), 10);
         assert_eq!(config.identity.token_duration, Duration::from_hours(1));

@@ -1,4 +1,4 @@
-//! The six handlers: parse → load → decide → persist → respond. Each is an `async fn` over the
+//! The six original handlers: parse → load → decide → persist → respond. Each is an `async fn` over the
 //! shared [`Core`] and the clients its function needs, called by the Lambda binary and by the
 //! local runtime alike.
 
@@ -21,6 +21,7 @@ use crate::api::{
 use crate::error::HandlerError;
 use crate::identity::IdentityIssuer;
 use crate::sealer::TokenSealer;
+use crate::sessions::{LoggedInUser, SessionIssuer};
 use crate::shared::{Admitted, Core};
 
 /// A request, however it arrived.
@@ -32,6 +33,25 @@ pub struct Request {
     pub accept_language: Option<String>,
     /// The id it is logged under.
     pub request_id: String,
+    /// What an HTTP request carries besides its body; `None` for a direct invoke.
+    pub http: Option<HttpDetails>,
+}
+
+/// What an HTTP request carries besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct HttpDetails {
+    /// The method.
+    pub method: String,
+    /// The path requested.
+    pub path: String,
+    /// The `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The route's path parameters (`id` of `/sessions/{id}`).
+    pub path_parameters: std::collections::HashMap<String, String>,
+    /// The caller's address, as API Gateway saw it.
+    pub source_ip: Option<String>,
 }
 
 /// The result of a handler.
@@ -103,24 +123,51 @@ pub async fn verify_user(core: &Core, request: Request) -> Outcome {
     })
 }
 
-/// `LambdAuthLogin`: `{email, password}` → `{login, identityId, token, expiresIn}`.
-pub async fn login(core: &Core, identity: &IdentityIssuer, request: Request) -> Outcome {
+/// `LambdAuthLogin`: `{email, password, deviceToken?}` → `{login, identityId, token, expiresIn}`
+/// and a new session's `accessToken`, `refreshToken`, `sessionId` and the device's `deviceToken`.
+pub async fn login(
+    core: &Core,
+    identity: &IdentityIssuer,
+    sessions: &SessionIssuer,
+    request: Request,
+) -> Outcome {
     let body: LoginBody = parse_body(&request.body)?;
     let email = Email::parse(&body.email)?;
     let attempt = PasswordAttempt::new(&body.password)?;
+    // A device token that is not even shaped like one is an unknown device, like a wrong one.
+    let device = body
+        .device_token
+        .as_deref()
+        .and_then(|text| Token::parse(text).ok());
     let failed = || ApiError::InvalidCredentials { answer: "login" }.into_response();
-    let Some(checked) = core.check_login(&email, attempt).await? else {
+    let Some(checked) = core
+        .check_login(&email, attempt, device.as_ref().map(Token::hash))
+        .await?
+    else {
         return Ok(failed());
     };
     match core.finish_login(checked).await? {
-        Some(LoginAnswer::LoggedIn { developer_user_id }) => {
-            let token = identity.issue(&developer_user_id).await?;
-            Ok(ApiResponse::ok(json!({
-                "login": true,
-                "identityId": token.identity_id,
-                "token": token.token,
-                "expiresIn": token.expires_in.as_secs(),
-            })))
+        Some(LoginAnswer::LoggedIn {
+            developer_user_id,
+            subject,
+            generation,
+            new_device,
+        }) => {
+            let device_token = new_device.as_ref().or(device.as_ref()).ok_or_else(|| {
+                HandlerError::Internal("a known device without its token".to_owned())
+            })?;
+            let user = LoggedInUser {
+                subject: &subject,
+                email: &email,
+                generation,
+                developer_user_id: &developer_user_id,
+                device_token: device_token.expose(),
+            };
+            let user_agent = request
+                .http
+                .as_ref()
+                .and_then(|http| http.user_agent.as_deref());
+            sessions.start(identity, user, user_agent).await
         }
         Some(LoginAnswer::NotVerified) => Ok(ApiError::UserNotVerified.into_response()),
         Some(LoginAnswer::Failed) | None => Ok(failed()),

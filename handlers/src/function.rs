@@ -1,7 +1,7 @@
-//! The six HTTP functions by name and route: the original's names, which the Lambda binaries,
-//! their logs, the template and the local runtime all use.
+//! The HTTP functions by name and route: the original six's names and the session functions',
+//! which the Lambda binaries, their logs, the template and the local runtime all use.
 
-/// One of the six functions that answer the API.
+/// One of the functions that answer the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Function {
     /// `LambdAuthCreateUser`.
@@ -16,14 +16,77 @@ pub enum Function {
     LostPassword,
     /// `LambdAuthResetPassword`.
     ResetPassword,
+    /// `LambdAuthRefreshToken`: a refresh token rotated for new tokens.
+    RefreshToken,
+    /// `LambdAuthLogout`: one session, or all of a user's, ended.
+    Logout,
+    /// `LambdAuthSessions`: the caller's sessions listed or ended, behind the JWT authorizer.
+    Sessions,
+    /// `LambdAuthJwks`: the issuer's OpenID configuration and public keys.
+    Jwks,
+}
+
+/// An HTTP route: a method and a path (API Gateway's route key without the space).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Route {
+    /// `GET`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The path, with `{name}` for a path parameter.
+    pub path: &'static str,
+    /// Whether API Gateway's JWT authorizer checks the caller's access token first.
+    pub authorized: bool,
+}
+
+impl Route {
+    /// A `POST` route without the authorizer.
+    pub const fn post(path: &'static str) -> Self {
+        Self {
+            method: "POST",
+            path,
+            authorized: false,
+        }
+    }
+
+    /// A `GET` route without the authorizer.
+    pub const fn get(path: &'static str) -> Self {
+        Self {
+            method: "GET",
+            path,
+            authorized: false,
+        }
+    }
+
+    /// API Gateway's route key, `METHOD /path`.
+    pub fn key(self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
 }
 
 /// The mail pipeline's function, which answers no route.
 pub const MAILER_NAME: &str = "LambdAuthMailer";
 
+/// The path of the OpenID configuration, under the issuer URL.
+pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
+/// The path of the key set, under the issuer URL.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 impl Function {
-    /// All six.
-    pub const ALL: [Self; 6] = [
+    /// Every function that answers a route.
+    pub const ALL: [Self; 10] = [
+        Self::CreateUser,
+        Self::VerifyUser,
+        Self::Login,
+        Self::ChangePassword,
+        Self::LostPassword,
+        Self::ResetPassword,
+        Self::RefreshToken,
+        Self::Logout,
+        Self::Sessions,
+        Self::Jwks,
+    ];
+
+    /// The original six, each one `POST` route.
+    pub const ORIGINAL: [Self; 6] = [
         Self::CreateUser,
         Self::VerifyUser,
         Self::Login,
@@ -32,7 +95,7 @@ impl Function {
         Self::ResetPassword,
     ];
 
-    /// The function's name, the original's.
+    /// The function's name.
     pub fn name(self) -> &'static str {
         match self {
             Self::CreateUser => "LambdAuthCreateUser",
@@ -41,26 +104,79 @@ impl Function {
             Self::ChangePassword => "LambdAuthChangePassword",
             Self::LostPassword => "LambdAuthLostPassword",
             Self::ResetPassword => "LambdAuthResetPassword",
+            Self::RefreshToken => "LambdAuthRefreshToken",
+            Self::Logout => "LambdAuthLogout",
+            Self::Sessions => "LambdAuthSessions",
+            Self::Jwks => "LambdAuthJwks",
         }
     }
 
-    /// The HTTP route's path (every route is a `POST`).
-    pub fn path(self) -> &'static str {
+    /// The routes the function answers.
+    pub fn routes(self) -> &'static [Route] {
+        const SESSIONS: [Route; 2] = [
+            Route {
+                method: "GET",
+                path: "/sessions",
+                authorized: true,
+            },
+            Route {
+                method: "DELETE",
+                path: "/sessions/{id}",
+                authorized: true,
+            },
+        ];
+        const JWKS: [Route; 2] = [Route::get(OPENID_CONFIGURATION_PATH), Route::get(JWKS_PATH)];
         match self {
-            Self::CreateUser => "/users",
-            Self::VerifyUser => "/users/verify",
-            Self::Login => "/login",
-            Self::ChangePassword => "/password/change",
-            Self::LostPassword => "/password/lost",
-            Self::ResetPassword => "/password/reset",
+            Self::CreateUser => {
+                const ROUTES: [Route; 1] = [Route::post("/users")];
+                &ROUTES
+            }
+            Self::VerifyUser => {
+                const ROUTES: [Route; 1] = [Route::post("/users/verify")];
+                &ROUTES
+            }
+            Self::Login => {
+                const ROUTES: [Route; 1] = [Route::post("/login")];
+                &ROUTES
+            }
+            Self::ChangePassword => {
+                const ROUTES: [Route; 1] = [Route::post("/password/change")];
+                &ROUTES
+            }
+            Self::LostPassword => {
+                const ROUTES: [Route; 1] = [Route::post("/password/lost")];
+                &ROUTES
+            }
+            Self::ResetPassword => {
+                const ROUTES: [Route; 1] = [Route::post("/password/reset")];
+                &ROUTES
+            }
+            Self::RefreshToken => {
+                const ROUTES: [Route; 1] = [Route::post("/token/refresh")];
+                &ROUTES
+            }
+            Self::Logout => {
+                const ROUTES: [Route; 1] = [Route::post("/logout")];
+                &ROUTES
+            }
+            Self::Sessions => &SESSIONS,
+            Self::Jwks => &JWKS,
         }
+    }
+
+    /// The path of the function's first route.
+    pub fn path(self) -> &'static str {
+        self.routes()[0].path
     }
 
     /// The function serving `POST path`.
     pub fn for_path(path: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|function| function.path() == path)
+        Self::ALL.into_iter().find(|function| {
+            function
+                .routes()
+                .iter()
+                .any(|route| route.method == "POST" && route.path == path)
+        })
     }
 
     /// The function named `name`.
@@ -76,10 +192,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_paths_are_unique_and_found() {
+    fn names_and_routes_are_unique_and_found() {
+        let mut keys = std::collections::HashSet::new();
         for function in Function::ALL {
-            assert_eq!(Function::for_path(function.path()), Some(function));
             assert_eq!(Function::for_name(function.name()), Some(function));
+            for route in function.routes() {
+                assert!(keys.insert(route.key()), "{}", route.key());
+            }
+        }
+        for function in Function::ORIGINAL {
+            assert_eq!(Function::for_path(function.path()), Some(function));
         }
         assert_eq!(Function::for_path("/nope"), None);
         assert_eq!(Function::for_name(MAILER_NAME), None);

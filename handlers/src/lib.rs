@@ -14,7 +14,9 @@ pub mod identity;
 pub mod mailer;
 pub mod metrics;
 pub mod sealer;
+pub mod sessions;
 pub mod shared;
 pub mod store;
+pub mod tokens;
 
 pub use function::Function;

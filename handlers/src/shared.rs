@@ -12,7 +12,7 @@ use lambdauth_domain::usecases::login::{self, LoginAnswer};
 use lambdauth_domain::usecases::{Change, Decision, Write};
 use lambdauth_domain::{
     Clock, Email, NewPassword, PasswordAttempt, PasswordCheck, PasswordHasher, RetryAfter,
-    Settings, StoredPassword, SystemClock, Timestamp, User,
+    Settings, StoredPassword, SystemClock, Timestamp, TokenHash, User,
 };
 
 use crate::config::CoreConfig;
@@ -44,6 +44,7 @@ pub struct Core {
 #[derive(Debug)]
 pub struct CheckedLogin {
     attempt: Arc<PasswordAttempt>,
+    device: Option<TokenHash>,
     admitted: Box<User>,
     check: PasswordCheck,
     rehashed: Option<StoredPassword>,
@@ -198,12 +199,22 @@ impl Core {
     /// conditional write *before* the password is checked, so parallel attempts cannot share one
     /// reading of the count. A locked address answers 429 and no password is checked.
     pub async fn admit(&self, email: &Email) -> Result<Admitted, HandlerError> {
+        self.admit_from(email, None).await
+    }
+
+    /// [`Core::admit`] for an attempt from the device whose token hashes to `device`: counted on
+    /// that device's own count when the account knows it, on the account's otherwise.
+    pub async fn admit_from(
+        &self,
+        email: &Email,
+        device: Option<&TokenHash>,
+    ) -> Result<Admitted, HandlerError> {
         let settings = &self.settings;
         for _ in 0..MAX_TRIES {
             let now = self.now();
             let (user, throttle, version) = self.store.load_account(email).await?;
             if let Some(user) = user {
-                let admitted = login::admit(&user, now, settings)?;
+                let admitted = login::admit_from(&user, device, now, settings)?;
                 let change = Change {
                     write: Write::Update {
                         user: admitted.clone(),
@@ -236,9 +247,10 @@ impl Core {
         &self,
         email: &Email,
         attempt: PasswordAttempt,
+        device: Option<TokenHash>,
     ) -> Result<Option<CheckedLogin>, HandlerError> {
         let attempt = Arc::new(attempt);
-        let Admitted::User(admitted) = self.admit(email).await? else {
+        let Admitted::User(admitted) = self.admit_from(email, device.as_ref()).await? else {
             self.check(attempt, None).await?;
             return Ok(None);
         };
@@ -247,6 +259,7 @@ impl Core {
             .await?;
         Ok(Some(CheckedLogin {
             attempt,
+            device,
             admitted,
             check,
             rehashed,
@@ -262,6 +275,7 @@ impl Core {
     ) -> Result<Option<LoginAnswer>, HandlerError> {
         let CheckedLogin {
             attempt,
+            device,
             admitted,
             check,
             rehashed,
@@ -269,13 +283,15 @@ impl Core {
         let email = admitted.email.clone();
         let concluded = self
             .conclude(admitted, |user, now| {
-                Ok(login::conclude(
+                login::conclude(
                     user,
                     check,
                     rehashed.clone(),
+                    device.as_ref(),
                     now,
                     &self.settings,
-                ))
+                    &mut OsRandomness,
+                )
             })
             .await?;
         if concluded.is_some() || !check.matched() {
@@ -292,7 +308,15 @@ impl Core {
             return Ok(None);
         }
         self.conclude(Box::new(current), |user, now| {
-            Ok(login::conclude(user, again, None, now, &self.settings))
+            login::conclude(
+                user,
+                again,
+                None,
+                device.as_ref(),
+                now,
+                &self.settings,
+                &mut OsRandomness,
+            )
         })
         .await
     }

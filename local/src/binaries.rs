@@ -1,4 +1,4 @@
-//! The seven Lambda binaries seen from outside, for the template checks: which configuration
+//! The eleven Lambda binaries seen from outside, for the template checks: which configuration
 //! each loads, and every environment variable that configuration reads, recorded from the code
 //! itself so that the list cannot drift from what the functions read.
 
@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::{
-    ChangePasswordConfig, ConfigError, CreateUserConfig, LoginConfig, LostPasswordConfig, MISSING,
-    MailerConfig, ResetPasswordConfig, Source, VerifyUserConfig,
+    ChangePasswordConfig, ConfigError, CreateUserConfig, JwksConfig, LoginConfig, LogoutConfig,
+    LostPasswordConfig, MISSING, MailerConfig, RefreshTokenConfig, ResetPasswordConfig,
+    SessionsConfig, Source, VerifyUserConfig,
 };
 use lambdauth_handlers::function::MAILER_NAME;
 
@@ -57,17 +58,21 @@ pub fn variables_read<C>(
         match load(&recorder) {
             Ok(_) => return Ok(recorder.asked()),
             Err(error) if error.problem == MISSING && !stand_ins.contains_key(error.variable) => {
-                stand_ins.insert(error.variable.to_owned(), "stand-in".to_owned());
+                // A URL, so that a variable that must be one (ISSUER_URL) takes it too.
+                stand_ins.insert(
+                    error.variable.to_owned(),
+                    "https://stand-in.example".to_owned(),
+                );
             }
             Err(error) => return Err(error),
         }
     }
 }
 
-/// One of the seven Lambda binaries: a function that answers the API, or the mailer.
+/// One of the eleven Lambda binaries: a function that answers the API, or the mailer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Binary {
-    /// One of the six HTTP functions.
+    /// One of the HTTP functions.
     Api(Function),
     /// `LambdAuthMailer`.
     Mailer,
@@ -80,7 +85,7 @@ fn short_type_name<T>() -> &'static str {
 }
 
 impl Binary {
-    /// All seven.
+    /// All eleven.
     pub fn all() -> impl Iterator<Item = Self> {
         Function::ALL
             .into_iter()
@@ -116,6 +121,10 @@ impl Binary {
             Self::Api(Function::ChangePassword) => shown(ChangePasswordConfig::from_source(source)),
             Self::Api(Function::LostPassword) => shown(LostPasswordConfig::from_source(source)),
             Self::Api(Function::ResetPassword) => shown(ResetPasswordConfig::from_source(source)),
+            Self::Api(Function::RefreshToken) => shown(RefreshTokenConfig::from_source(source)),
+            Self::Api(Function::Logout) => shown(LogoutConfig::from_source(source)),
+            Self::Api(Function::Sessions) => shown(SessionsConfig::from_source(source)),
+            Self::Api(Function::Jwks) => shown(JwksConfig::from_source(source)),
             Self::Mailer => shown(MailerConfig::from_source(source)),
         }
     }
@@ -129,6 +138,10 @@ impl Binary {
             Self::Api(Function::ChangePassword) => short_type_name::<ChangePasswordConfig>(),
             Self::Api(Function::LostPassword) => short_type_name::<LostPasswordConfig>(),
             Self::Api(Function::ResetPassword) => short_type_name::<ResetPasswordConfig>(),
+            Self::Api(Function::RefreshToken) => short_type_name::<RefreshTokenConfig>(),
+            Self::Api(Function::Logout) => short_type_name::<LogoutConfig>(),
+            Self::Api(Function::Sessions) => short_type_name::<SessionsConfig>(),
+            Self::Api(Function::Jwks) => short_type_name::<JwksConfig>(),
             Self::Mailer => short_type_name::<MailerConfig>(),
         }
     }
@@ -171,7 +184,7 @@ mod tests {
 
     #[test]
     fn binaries_are_found_by_name_and_name_their_configuration() {
-        assert_eq!(Binary::all().count(), 7);
+        assert_eq!(Binary::all().count(), 11);
         assert_eq!(Binary::Mailer.config_type_name(), "MailerConfig");
         for binary in Binary::all() {
             assert_eq!(Binary::for_name(binary.name()), Some(binary));

@@ -1,4 +1,4 @@
-//! All six HTTP functions together over one set of clients, and the API Gateway event that
+//! All the HTTP functions together over one set of clients, and the API Gateway event that
 //! reaches them: what the local runtime serves and the integration tests call, so that both run
 //! the Lambdas' own event handling.
 
@@ -7,13 +7,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use lambdauth_handlers::Function;
 use lambdauth_handlers::api::envelope;
-use lambdauth_handlers::config::{ConfigError, CoreConfig, IdentityConfig, MailingConfig, Source};
+use lambdauth_handlers::config::{
+    AccessTokenConfig, ConfigError, CoreConfig, IdentityConfig, MailingConfig, SessionConfig,
+    Source,
+};
 use lambdauth_handlers::endpoints::{self, Outcome, Request};
 use lambdauth_handlers::error::HandlerError;
 use lambdauth_handlers::identity::IdentityIssuer;
 use lambdauth_handlers::sealer::TokenSealer;
+use lambdauth_handlers::sessions::{self, SessionIssuer, SessionsAccess};
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
+use lambdauth_handlers::tokens::{AccessTokenSigner, AccessTokenVerifier, KmsKeys};
 use serde_json::Value;
 
 /// Why the functions could not be set up.
@@ -27,24 +32,46 @@ pub enum StartError {
     Core(#[from] HandlerError),
 }
 
-/// All six functions over one set of clients.
+/// All the functions over one set of clients.
 #[derive(Debug, Clone)]
 pub struct Functions {
     /// The shared part.
     pub core: Core,
     /// KMS, for the mails with links.
     pub sealer: TokenSealer,
-    /// Cognito, for login.
+    /// Cognito, for login and refresh.
     pub identity: IdentityIssuer,
+    /// Starts and continues sessions (login, refresh, logout).
+    pub sessions: SessionIssuer,
+    /// Checks the callers of `/sessions`.
+    pub access: SessionsAccess,
+    /// The issuer's public keys (the key set, and the local authorizer's keys).
+    pub keys: KmsKeys,
 }
 
 impl Functions {
-    /// All six over clients built from `aws`, configured from `source` with the variables the
-    /// six Lambdas read (one process stands in for all of them).
+    /// All of them over clients built from `aws`, configured from `source` with the variables
+    /// the Lambdas read (one process stands in for all of them).
     pub fn from_source(aws: &SdkConfig, source: &impl Source) -> Result<Self, StartError> {
         let core = CoreConfig::from_source(source)?;
         let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name);
+        let tokens = AccessTokenConfig::from_source(source)?;
+        let policy = SessionConfig::from_source(source)?.policy;
+        let kms = aws_sdk_kms::Client::new(aws);
+        let keys = KmsKeys::new(kms.clone(), tokens.keys.clone());
         Ok(Self {
+            sessions: SessionIssuer {
+                store: store.clone(),
+                signer: AccessTokenSigner::new(kms.clone(), tokens.clone()),
+                policy,
+            },
+            access: SessionsAccess {
+                store: store.clone(),
+                keys: keys.clone(),
+                verifier: AccessTokenVerifier::new(&tokens.keys.issuer, &tokens.audience),
+                policy,
+            },
+            keys,
             core: Core::new(&core, store)?,
             sealer: TokenSealer::new(
                 aws_sdk_kms::Client::new(aws),
@@ -62,12 +89,22 @@ impl Functions {
         match function {
             Function::CreateUser => endpoints::create_user(&self.core, &self.sealer, request).await,
             Function::VerifyUser => endpoints::verify_user(&self.core, request).await,
-            Function::Login => endpoints::login(&self.core, &self.identity, request).await,
+            Function::Login => {
+                endpoints::login(&self.core, &self.identity, &self.sessions, request).await
+            }
             Function::ChangePassword => endpoints::change_password(&self.core, request).await,
             Function::LostPassword => {
                 endpoints::lost_password(&self.core, &self.sealer, request).await
             }
             Function::ResetPassword => endpoints::reset_password(&self.core, request).await,
+            Function::RefreshToken => {
+                sessions::refresh_token(&self.sessions, &self.identity, request).await
+            }
+            Function::Logout => {
+                sessions::logout(&self.sessions.store, &self.sessions.policy, request).await
+            }
+            Function::Sessions => sessions::sessions(&self.access, request).await,
+            Function::Jwks => sessions::jwks(&self.keys, request).await,
         }
     }
 
@@ -89,6 +126,28 @@ pub fn http_api_event(
     body: &[u8],
     request_id: &str,
 ) -> Value {
+    route_event(
+        "POST",
+        path,
+        path,
+        &serde_json::Map::new(),
+        headers,
+        body,
+        request_id,
+    )
+}
+
+/// The same for any route (`method` and the route's `route_path`, `/sessions/{id}`), requested
+/// as `raw_path` with the route's `path_parameters`.
+pub fn route_event(
+    method: &str,
+    route_path: &str,
+    raw_path: &str,
+    path_parameters: &serde_json::Map<String, Value>,
+    headers: &[(String, String)],
+    body: &[u8],
+    request_id: &str,
+) -> Value {
     let (body, is_base64_encoded) = match std::str::from_utf8(body) {
         Ok(text) => (text.to_owned(), false),
         Err(_) => (STANDARD.encode(body), true),
@@ -100,10 +159,11 @@ pub fn http_api_event(
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.clone())))
         .collect();
-    serde_json::json!({
+    let route_key = format!("{method} {route_path}");
+    let mut event = serde_json::json!({
         "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
+        "routeKey": route_key,
+        "rawPath": raw_path,
         "rawQueryString": "",
         "headers": headers,
         "requestContext": {
@@ -112,20 +172,26 @@ pub fn http_api_event(
             "domainName": "localhost",
             "domainPrefix": "localhost",
             "http": {
-                "method": "POST",
-                "path": path,
+                "method": method,
+                "path": raw_path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1",
                 "userAgent": headers.get("user-agent").and_then(Value::as_str).unwrap_or(""),
             },
             "requestId": request_id,
-            "routeKey": format!("POST {path}"),
+            "routeKey": route_key,
             "stage": "$default",
             "timeEpoch": now,
         },
-        "body": body,
         "isBase64Encoded": is_base64_encoded,
-    })
+    });
+    if !body.is_empty() {
+        event["body"] = Value::String(body);
+    }
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = Value::Object(path_parameters.clone());
+    }
+    event
 }
 
 #[cfg(test)]

@@ -20,4 +20,4 @@ pub mod mappings;
 pub mod provision;
 pub mod proxy;
 
-pub use functions::{Functions, http_api_event};
+pub use functions::{Functions, http_api_event, route_event};

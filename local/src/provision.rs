@@ -21,6 +21,11 @@ pub struct Resources {
     pub developer_provider: String,
     /// `KMS_KEY_ALIAS` (default `alias/LambdAuth`).
     pub key_alias: String,
+    /// `SIGNING_KEY_ALIAS` (default `alias/LambdAuthSigning`): the RSA key access tokens are
+    /// signed with.
+    pub signing_key_alias: String,
+    /// `ISSUER_URL` (default where the sample pages and the API are served).
+    pub issuer: String,
     /// `RETRY_QUEUE_NAME` (default `LambdAuthMailRetry`).
     pub retry_queue: String,
     /// `DEAD_LETTER_QUEUE_NAME` (default `LambdAuthMailDeadLetter`).
@@ -59,6 +64,8 @@ impl Resources {
             identity_pool: get("IDENTITY_POOL_NAME", "LambdAuth"),
             developer_provider: get("DEVELOPER_PROVIDER_NAME", "login.mycompany.myapp"),
             key_alias: get("KMS_KEY_ALIAS", "alias/LambdAuth"),
+            signing_key_alias: get("SIGNING_KEY_ALIAS", "alias/LambdAuthSigning"),
+            issuer: get("ISSUER_URL", pages),
             retry_queue: get("RETRY_QUEUE_NAME", "LambdAuthMailRetry"),
             dead_letter_queue: get("DEAD_LETTER_QUEUE_NAME", "LambdAuthMailDeadLetter"),
             sender: get("FROM_ADDRESS", "no-reply@example.com"),
@@ -76,6 +83,8 @@ impl Resources {
             ("IDENTITY_POOL_NAME", self.identity_pool.clone()),
             ("DEVELOPER_PROVIDER_NAME", self.developer_provider.clone()),
             ("KMS_KEY_ALIAS", self.key_alias.clone()),
+            ("SIGNING_KEY_ALIAS", self.signing_key_alias.clone()),
+            ("ISSUER_URL", self.issuer.clone()),
             ("RETRY_QUEUE_NAME", self.retry_queue.clone()),
             ("DEAD_LETTER_QUEUE_NAME", self.dead_letter_queue.clone()),
             ("FROM_ADDRESS", self.sender.clone()),
@@ -92,6 +101,8 @@ pub struct Provisioned {
     pub resources: Resources,
     /// The KMS key's id.
     pub key_id: String,
+    /// The signing key's id.
+    pub signing_key_id: String,
     /// The identity pool's id.
     pub identity_pool_id: String,
     /// The queues.
@@ -106,6 +117,8 @@ impl Provisioned {
         vec![
             ("TABLE_NAME", r.table.clone()),
             ("KMS_KEY_ID", self.key_id.clone()),
+            ("SIGNING_KEY_IDS", self.signing_key_id.clone()),
+            ("ISSUER_URL", r.issuer.clone()),
             ("IDENTITY_POOL_ID", self.identity_pool_id.clone()),
             ("DEVELOPER_PROVIDER_NAME", r.developer_provider.clone()),
             ("RETRY_QUEUE_URL", self.queues.retry_url.clone()),
@@ -122,7 +135,14 @@ impl Provisioned {
 /// its dead-letter queue, and the SES sender identity.
 pub async fn provision(aws: &SdkConfig, resources: Resources) -> Result<Provisioned, AwsFailure> {
     ensure_table(&aws_sdk_dynamodb::Client::new(aws), &resources.table).await?;
-    let key_id = ensure_kms_key(&KmsClient::new(aws), &resources.key_alias).await?;
+    let kms = KmsClient::new(aws);
+    let key_id = ensure_kms_key(&kms, &resources.key_alias, KeyPurpose::LinkTokens).await?;
+    let signing_key_id = ensure_kms_key(
+        &kms,
+        &resources.signing_key_alias,
+        KeyPurpose::AccessTokenSigning,
+    )
+    .await?;
     let identity_pool_id = ensure_identity_pool(
         &CognitoClient::new(aws),
         &resources.identity_pool,
@@ -139,14 +159,28 @@ pub async fn provision(aws: &SdkConfig, resources: Resources) -> Result<Provisio
     Ok(Provisioned {
         resources,
         key_id,
+        signing_key_id,
         identity_pool_id,
         queues,
     })
 }
 
-/// The id of the KMS key behind `alias` (which starts with `alias/`), creating the key and the
-/// alias when the alias does not exist yet.
-pub async fn ensure_kms_key(client: &KmsClient, alias: &str) -> Result<String, AwsFailure> {
+/// What a KMS key is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// A symmetric key that encrypts the tokens of mail links.
+    LinkTokens,
+    /// An `RSA_2048` `SIGN_VERIFY` key that signs access tokens (RS256).
+    AccessTokenSigning,
+}
+
+/// The id of the KMS key behind `alias` (which starts with `alias/`), creating a key for
+/// `purpose` and the alias when the alias does not exist yet.
+pub async fn ensure_kms_key(
+    client: &KmsClient,
+    alias: &str,
+    purpose: KeyPurpose,
+) -> Result<String, AwsFailure> {
     let mut pages = client.list_aliases().into_paginator().items().send();
     while let Some(found) = pages.next().await {
         let found = found.map_err(|e| classify("KMS", &e))?;
@@ -156,12 +190,17 @@ pub async fn ensure_kms_key(client: &KmsClient, alias: &str) -> Result<String, A
             return Ok(key_id.to_owned());
         }
     }
-    let created = client
-        .create_key()
-        .description("LambdAuth: encrypts the one-time tokens of mail links on outbox items")
-        .send()
-        .await
-        .map_err(|e| classify("KMS", &e))?;
+    let request = match purpose {
+        KeyPurpose::LinkTokens => client
+            .create_key()
+            .description("LambdAuth: encrypts the one-time tokens of mail links on outbox items"),
+        KeyPurpose::AccessTokenSigning => client
+            .create_key()
+            .description("LambdAuth: signs access tokens (RS256)")
+            .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify),
+    };
+    let created = request.send().await.map_err(|e| classify("KMS", &e))?;
     let key_id = created
         .key_metadata()
         .map(|metadata| metadata.key_id().to_owned())
@@ -431,6 +470,8 @@ mod tests {
             identity_pool: "p".to_owned(),
             developer_provider: "login.example".to_owned(),
             key_alias: "alias/k".to_owned(),
+            signing_key_alias: "alias/s".to_owned(),
+            issuer: "https://auth.example.com".to_owned(),
             retry_queue: "r".to_owned(),
             dead_letter_queue: "d".to_owned(),
             sender: "s@example.com".to_owned(),

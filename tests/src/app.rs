@@ -16,10 +16,10 @@ use lambdauth_handlers::mailer::{Mailer, Overrides};
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
 use lambdauth_local::Functions;
-use lambdauth_local::http_api_event;
 use lambdauth_local::mappings::LocalMappings;
 use lambdauth_local::provision::provision;
-use serde_json::Value;
+use lambdauth_local::route_event;
+use serde_json::{Value, json};
 
 use crate::TestContext;
 use crate::proxy::{FaultProxy, SentMail};
@@ -233,11 +233,46 @@ impl TestApp {
         body: &str,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let headers: Vec<(String, String)> = std::iter::once(("content-type", "application/json"))
+        self.route(function, "POST", function.path(), Some(body), headers)
+            .await
+    }
+
+    /// `method path` (a path of one of `function`'s routes, such as `/sessions/abc` for
+    /// `/sessions/{id}`) with `body` and extra `headers`, as API Gateway hands it to the
+    /// function (without the authorizer in front: the function's own checks answer).
+    ///
+    /// # Panics
+    /// When no route of `function` matches, or the response is not a payload 2.0 response with
+    /// a JSON body.
+    pub async fn route(
+        &self,
+        function: Function,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let (route, parameters) = function
+            .routes()
+            .iter()
+            .filter(|route| route.method == method)
+            .find_map(|route| Some((route, match_path(route.path, path)?)))
+            .unwrap_or_else(|| panic!("{} has no route {method} {path}", function.name()));
+        let content_type = body.map(|_| ("content-type", "application/json"));
+        let headers: Vec<(String, String)> = content_type
+            .into_iter()
             .chain(headers.iter().copied())
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        let event = http_api_event(function.path(), &headers, body.as_bytes(), "test-request");
+        let event = route_event(
+            route.method,
+            route.path,
+            path,
+            &parameters,
+            &headers,
+            body.unwrap_or_default().as_bytes(),
+            "test-request",
+        );
         let response = self
             .functions
             .handle_event(function, event, "test-request")
@@ -264,6 +299,43 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// Signs `email` up with `password` and follows the mailed verification link.
+    ///
+    /// # Panics
+    /// When a step does not answer 200.
+    pub async fn verified_user(&self, email: &str, password: &str) {
+        let created = self
+            .http(
+                Function::CreateUser,
+                &json!({"email": email, "password": password}).to_string(),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let token = self.last_mail(email, "verification").await.token.unwrap();
+        let verified = self
+            .http(
+                Function::VerifyUser,
+                &json!({"email": email, "verify": token}).to_string(),
+            )
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.body);
+    }
+
+    /// Logs `email` in with `password`: the answer's body, with its session's tokens.
+    ///
+    /// # Panics
+    /// When the login does not answer 200.
+    pub async fn login_session(&self, email: &str, password: &str) -> Value {
+        let answer = self
+            .http(
+                Function::Login,
+                &json!({"email": email, "password": password}).to_string(),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.body
     }
 
     /// Invoke `function` directly with `payload`, as the original pages did.
@@ -406,4 +478,23 @@ pub async fn run_until(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the pipeline did not finish in {rounds} rounds");
+}
+
+/// The path parameters of `path` when it matches the route path `pattern` (`{name}` segments
+/// match any one segment).
+fn match_path(pattern: &str, path: &str) -> Option<serde_json::Map<String, Value>> {
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (pattern.split('/').collect(), path.split('/').collect());
+    if pattern.len() != path.len() {
+        return None;
+    }
+    let mut parameters = serde_json::Map::new();
+    for (expected, actual) in pattern.iter().zip(&path) {
+        if let Some(name) = expected.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            parameters.insert(name.to_owned(), Value::String((*actual).to_owned()));
+        } else if expected != actual {
+            return None;
+        }
+    }
+    Some(parameters)
 }

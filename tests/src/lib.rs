@@ -119,6 +119,8 @@ impl TestContext {
             identity_pool: self.name("pool"),
             developer_provider: DEFAULT_DEVELOPER_PROVIDER_NAME.to_owned(),
             key_alias: format!("alias/{}key", self.prefix),
+            signing_key_alias: format!("alias/{}signing", self.prefix),
+            issuer: LOCAL_PAGES.to_owned(),
             retry_queue: self.name("retry"),
             dead_letter_queue: self.name("dlq"),
             sender: app::SENDER.to_owned(),
@@ -128,12 +130,13 @@ impl TestContext {
     }
 
     /// The variables that name this test's stack, as `lambdauth dev` reads them; the page
-    /// addresses are left out, so that the mailed links lead to the local runtime's own pages.
+    /// addresses and the issuer are left out, so that the mailed links lead to the local
+    /// runtime's own pages and its tokens name it.
     pub fn environment(&self) -> std::collections::HashMap<String, String> {
         self.resources()
             .variables()
             .into_iter()
-            .filter(|(name, _)| !matches!(*name, "VERIFICATION_PAGE" | "RESET_PAGE"))
+            .filter(|(name, _)| !matches!(*name, "VERIFICATION_PAGE" | "RESET_PAGE" | "ISSUER_URL"))
             .map(|(name, value)| (name.to_owned(), value))
             .collect()
     }

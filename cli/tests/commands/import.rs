@@ -319,6 +319,7 @@ async fn half_login(core: &Core, email: &str, password: &str) -> CheckedLogin {
     core.check_login(
         &Email::parse(email).unwrap(),
         PasswordAttempt::new(password).unwrap(),
+        None,
     )
     .await
     .unwrap()

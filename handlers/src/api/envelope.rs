@@ -7,12 +7,14 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{
+    ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT,
+};
 use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::api::{ApiError, ApiResponse};
-use crate::endpoints::{Outcome, Request};
+use crate::endpoints::{HttpDetails, Outcome, Request};
 
 /// How the request arrived, and so how the answer must leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,7 @@ pub fn request_from_event(event: Value, request_id: &str) -> Result<(Request, Vi
                 body,
                 accept_language: None,
                 request_id: request_id.to_owned(),
+                http: None,
             },
             Via::DirectInvoke,
         ));
@@ -55,16 +58,32 @@ pub fn request_from_event(event: Value, request_id: &str) -> Result<(Request, Vi
             ApiError::bad_request("InvalidJson", "the request body is not valid base64")
         })?,
     };
-    let accept_language = event
-        .headers
-        .get(ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let header = |name| {
+        event
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let accept_language = header(ACCEPT_LANGUAGE);
+    let http = HttpDetails {
+        method: event.request_context.http.method.to_string(),
+        path: event
+            .raw_path
+            .clone()
+            .or(event.request_context.http.path.clone())
+            .unwrap_or_default(),
+        user_agent: header(USER_AGENT).or(event.request_context.http.user_agent.clone()),
+        authorization: header(AUTHORIZATION),
+        path_parameters: event.path_parameters,
+        source_ip: event.request_context.http.source_ip.clone(),
+    };
     Ok((
         Request {
             body,
             accept_language,
             request_id: request_id.to_owned(),
+            http: Some(http),
         },
         Via::HttpApi,
     ))

@@ -41,6 +41,13 @@ pub enum ApiError {
         /// The original's answer field.
         answer: &'static str,
     },
+    /// 401 `InvalidRefreshToken` with `{refreshed: false}`: the refresh token is unknown,
+    /// expired, ended or was reused.
+    InvalidRefreshToken,
+    /// 401 `InvalidAccessToken`: no access token, a bad one, or one of a session that ended.
+    InvalidAccessToken,
+    /// 404 `SessionNotFound`: no live session of the caller has this id.
+    SessionNotFound,
     /// 429 `TooManyRequests` with a `Retry-After` header.
     TooManyRequests(RetryAfter),
     /// 503 `ServiceUnavailable` with `Retry-After: 1`: a dependency is throttling; nothing was
@@ -77,9 +84,12 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest { .. } | Self::InvalidLink { .. } => 400,
-            Self::InvalidCredentials { .. } | Self::PasswordRequired => 401,
+            Self::InvalidCredentials { .. }
+            | Self::PasswordRequired
+            | Self::InvalidRefreshToken
+            | Self::InvalidAccessToken => 401,
             Self::UserNotVerified => 403,
-            Self::UserNotFound => 404,
+            Self::UserNotFound | Self::SessionNotFound => 404,
             Self::UserExists => 409,
             Self::TooManyRequests(_) => 429,
             Self::ServiceUnavailable => 503,
@@ -97,6 +107,9 @@ impl ApiError {
             Self::UserNotFound => "UserNotFound",
             Self::UserExists => "UserExists",
             Self::InvalidLink { .. } => "InvalidToken",
+            Self::InvalidRefreshToken => "InvalidRefreshToken",
+            Self::InvalidAccessToken => "InvalidAccessToken",
+            Self::SessionNotFound => "SessionNotFound",
             Self::TooManyRequests(_) => "TooManyRequests",
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::Internal { .. } => "InternalError",
@@ -137,6 +150,15 @@ impl ApiError {
             Self::InvalidLink { answer } => {
                 refusal(&[answer], "the link is invalid or has expired")
             }
+            Self::InvalidRefreshToken => refusal(
+                &["refreshed"],
+                "the refresh token is invalid, expired or ended; log in again",
+            ),
+            Self::InvalidAccessToken => refusal(
+                &[],
+                "the access token is missing, invalid or expired, or its session ended",
+            ),
+            Self::SessionNotFound => refusal(&[], "you have no session with this id"),
             Self::BadRequest { message, .. } => {
                 ApiResponse::json(status, json!({ "error": { "code": code, "message": message } }))
             }

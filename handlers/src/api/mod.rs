@@ -8,7 +8,7 @@ mod response;
 
 pub use error::ApiError;
 pub use request::{
-    ChangePasswordBody, CreateUserBody, LoginBody, LostPasswordBody, MAX_BODY_BYTES,
-    ResetPasswordBody, VerifyUserBody, parse_body,
+    ChangePasswordBody, CreateUserBody, LoginBody, LogoutBody, LostPasswordBody, MAX_BODY_BYTES,
+    RefreshTokenBody, ResetPasswordBody, SessionsBody, VerifyUserBody, parse_body,
 };
 pub use response::ApiResponse;

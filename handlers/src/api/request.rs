@@ -38,11 +38,46 @@ pub struct VerifyUserBody {
 /// `POST /login` (`LambdAuthLogin`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LoginBody {
     /// The address.
     pub email: String,
     /// The password.
     pub password: String,
+    /// The device token an earlier login from this device returned.
+    #[serde(default)]
+    pub device_token: Option<String>,
+}
+
+/// `POST /token/refresh` (`LambdAuthRefreshToken`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RefreshTokenBody {
+    /// The newest refresh token of the session.
+    pub refresh_token: String,
+}
+
+/// `POST /logout` (`LambdAuthLogout`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogoutBody {
+    /// A refresh token of the session to end.
+    pub refresh_token: String,
+    /// End every session of the user, not only this one.
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// A direct invoke of `LambdAuthSessions` (over HTTP the token is the `Authorization` header
+/// and the session id is in the path).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionsBody {
+    /// The caller's access token.
+    pub access_token: String,
+    /// The id of the session to end; absent to list them.
+    #[serde(default)]
+    pub end: Option<String>,
 }
 
 /// `POST /password/change` (`LambdAuthChangePassword`).

@@ -2,8 +2,10 @@
 
 use lambdauth_handlers::config::LoginConfig;
 use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::sessions::SessionIssuer;
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
+use lambdauth_handlers::tokens::AccessTokenSigner;
 use lambdauth_handlers::{Function, bootstrap, endpoints};
 
 #[tokio::main(flavor = "current_thread")]
@@ -12,10 +14,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = LoginConfig::from_env()?;
     let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
-    let core = Core::new(&config.core, store)?;
+    let core = Core::new(&config.core, store.clone())?;
     let identity = IdentityIssuer::new(aws_sdk_cognitoidentity::Client::new(&aws), config.identity);
+    let sessions = SessionIssuer {
+        store,
+        signer: AccessTokenSigner::new(aws_sdk_kms::Client::new(&aws), config.tokens),
+        policy: config.sessions.policy,
+    };
     bootstrap::serve(Function::Login.name(), |request| {
-        endpoints::login(&core, &identity, request)
+        endpoints::login(&core, &identity, &sessions, request)
     })
     .await
 }

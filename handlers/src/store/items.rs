@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambdauth_domain::mail::MailLink;
 use lambdauth_domain::{
-    DeveloperUserId, Email, Locale, LockoutPolicy, LoginThrottle, MailKind, MailLog, OutgoingMail,
-    PendingSignup, PendingToken, StoredPassword, Timestamp, TokenHash, User,
+    DeveloperUserId, Email, KnownDevice, Locale, LockoutPolicy, LoginThrottle, MailKind, MailLog,
+    OutgoingMail, PendingSignup, PendingToken, StoredPassword, SubjectId, Timestamp, TokenHash,
+    User, UserSessions,
 };
 
 use super::schema::{
@@ -29,14 +30,14 @@ pub struct ItemError {
     pub problem: &'static str,
 }
 
-fn missing(attribute: &'static str) -> ItemError {
+pub(super) fn missing(attribute: &'static str) -> ItemError {
     ItemError {
         attribute,
         problem: "missing or of the wrong type",
     }
 }
 
-fn malformed(attribute: &'static str) -> ItemError {
+pub(super) fn malformed(attribute: &'static str) -> ItemError {
     ItemError {
         attribute,
         problem: "malformed",
@@ -53,14 +54,17 @@ pub(super) fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn get_s<'a>(item: &'a Item, attribute: &'static str) -> Result<&'a str, ItemError> {
+pub(super) fn get_s<'a>(item: &'a Item, attribute: &'static str) -> Result<&'a str, ItemError> {
     item.get(attribute)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
         .ok_or_else(|| missing(attribute))
 }
 
-fn get_n<T: std::str::FromStr>(item: &Item, attribute: &'static str) -> Result<T, ItemError> {
+pub(super) fn get_n<T: std::str::FromStr>(
+    item: &Item,
+    attribute: &'static str,
+) -> Result<T, ItemError> {
     item.get(attribute)
         .and_then(|v| v.as_n().ok())
         .ok_or_else(|| missing(attribute))?
@@ -68,7 +72,7 @@ fn get_n<T: std::str::FromStr>(item: &Item, attribute: &'static str) -> Result<T
         .map_err(|_| malformed(attribute))
 }
 
-fn get_optional_n<T: std::str::FromStr>(
+pub(super) fn get_optional_n<T: std::str::FromStr>(
     item: &Item,
     attribute: &'static str,
 ) -> Result<Option<T>, ItemError> {
@@ -86,11 +90,11 @@ fn get_bool(item: &Item, attribute: &'static str) -> Result<bool, ItemError> {
         .ok_or_else(|| missing(attribute))
 }
 
-fn timestamp(item: &Item, attribute: &'static str) -> Result<Timestamp, ItemError> {
+pub(super) fn timestamp(item: &Item, attribute: &'static str) -> Result<Timestamp, ItemError> {
     get_n(item, attribute).map(Timestamp::from_millis)
 }
 
-fn optional_timestamp(
+pub(super) fn optional_timestamp(
     item: &Item,
     attribute: &'static str,
 ) -> Result<Option<Timestamp>, ItemError> {
@@ -212,7 +216,7 @@ fn get_signups(
         .collect()
 }
 
-fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
+pub(super) fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
     item.insert(attribute::FAILED_LOGINS.to_owned(), n(throttle.failures));
     if let Some(at) = throttle.last_failure_at {
         item.insert(attribute::LAST_FAILURE_AT.to_owned(), n(at.as_millis()));
@@ -222,7 +226,7 @@ fn put_throttle(item: &mut Item, throttle: &LoginThrottle) {
     }
 }
 
-fn get_throttle(item: &Item) -> Result<LoginThrottle, ItemError> {
+pub(super) fn get_throttle(item: &Item) -> Result<LoginThrottle, ItemError> {
     Ok(LoginThrottle {
         failures: get_optional_n(item, attribute::FAILED_LOGINS)?.unwrap_or(0),
         last_failure_at: optional_timestamp(item, attribute::LAST_FAILURE_AT)?,
@@ -284,8 +288,71 @@ pub fn user_to_item(user: &User) -> Item {
         attribute::UPDATED_AT.to_owned(),
         n(user.updated_at.as_millis()),
     );
+    put_user_sessions(&mut item, &user.sessions);
     item.insert(attribute::VERSION.to_owned(), n(user.version));
     item
+}
+
+fn put_user_sessions(item: &mut Item, sessions: &UserSessions) {
+    if let Some(subject) = &sessions.subject {
+        item.insert(attribute::SUBJECT.to_owned(), s(subject.as_str()));
+    }
+    if sessions.generation > 0 {
+        item.insert(
+            attribute::SESSION_GENERATION.to_owned(),
+            n(sessions.generation),
+        );
+    }
+    if !sessions.devices.is_empty() {
+        let devices = sessions
+            .devices
+            .iter()
+            .map(|device| {
+                let mut entry = HashMap::from([
+                    (attribute::DEVICE_HASH.to_owned(), s(device.hash.to_hex())),
+                    (
+                        attribute::LAST_LOGIN_AT.to_owned(),
+                        n(device.last_login_at.as_millis()),
+                    ),
+                ]);
+                put_throttle(&mut entry, &device.throttle);
+                AttributeValue::M(entry)
+            })
+            .collect();
+        item.insert(attribute::DEVICES.to_owned(), AttributeValue::L(devices));
+    }
+}
+
+fn get_user_sessions(item: &Item) -> Result<UserSessions, ItemError> {
+    let subject = match item.get(attribute::SUBJECT) {
+        Some(_) => Some(
+            SubjectId::parse(get_s(item, attribute::SUBJECT)?)
+                .ok_or_else(|| malformed(attribute::SUBJECT))?,
+        ),
+        None => None,
+    };
+    let devices = match item.get(attribute::DEVICES) {
+        Some(list) => list
+            .as_l()
+            .map_err(|_| malformed(attribute::DEVICES))?
+            .iter()
+            .map(|entry| {
+                let entry = entry.as_m().map_err(|_| malformed(attribute::DEVICES))?;
+                Ok(KnownDevice {
+                    hash: TokenHash::from_hex(get_s(entry, attribute::DEVICE_HASH)?)
+                        .ok_or_else(|| malformed(attribute::DEVICE_HASH))?,
+                    throttle: get_throttle(entry)?,
+                    last_login_at: timestamp(entry, attribute::LAST_LOGIN_AT)?,
+                })
+            })
+            .collect::<Result<_, ItemError>>()?,
+        None => Vec::new(),
+    };
+    Ok(UserSessions {
+        subject,
+        generation: get_optional_n(item, attribute::SESSION_GENERATION)?.unwrap_or(0),
+        devices,
+    })
 }
 
 /// The user in `item`.
@@ -336,6 +403,7 @@ pub fn user_from_item(item: &Item) -> Result<User, ItemError> {
         locale: Locale::parse(get_s(item, attribute::LOCALE)?).unwrap_or_default(),
         created_at,
         updated_at: timestamp(item, attribute::UPDATED_AT)?,
+        sessions: get_user_sessions(item)?,
         version: get_n(item, attribute::VERSION)?,
         password,
         email,
@@ -553,6 +621,19 @@ mod tests {
             locale: Locale::parse("de").unwrap(),
             created_at: Timestamp::from_millis(1),
             updated_at: Timestamp::from_millis(2),
+            sessions: UserSessions {
+                subject: SubjectId::parse("0b6f5a1e-1b9c-4d7e-9b0a-6f1c2d3e4f50"),
+                generation: 4,
+                devices: vec![KnownDevice {
+                    hash: Token::parse("devicedevicedevicedevice").unwrap().hash(),
+                    throttle: LoginThrottle {
+                        failures: 2,
+                        last_failure_at: Some(Timestamp::from_millis(8)),
+                        locked_until: Some(Timestamp::from_millis(9)),
+                    },
+                    last_login_at: Timestamp::from_millis(3),
+                }],
+            },
             version: 12,
         }
     }

@@ -1,10 +1,11 @@
-//! The DynamoDB store: one table holding users, login throttles of unknown addresses, and the
-//! mail outbox. Every change is one conditional write, or one transaction when a mail goes with
+//! The DynamoDB store: one table holding users, login throttles of unknown addresses, sessions
+//! and the mail outbox. Every change is one conditional write, or one transaction when a mail goes with
 //! it, so a decision is persisted whole or not at all, and only on the state it was made from.
 
 pub mod items;
 pub mod outbox;
 pub mod schema;
+pub mod sessions;
 
 use std::collections::HashMap;
 
@@ -58,7 +59,7 @@ impl UserStore {
         &self.client
     }
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -225,7 +226,7 @@ impl UserStore {
     }
 
     /// Puts `item` if its stored version is still `expected` (none: if it does not exist yet).
-    async fn put_if(&self, item: Item, expected: Option<u64>) -> Result<(), StoreError> {
+    pub(crate) async fn put_if(&self, item: Item, expected: Option<u64>) -> Result<(), StoreError> {
         let (condition, value) = version_condition(expected);
         self.client
             .put_item()
@@ -236,18 +237,7 @@ impl UserStore {
             .set_expression_attribute_values(value)
             .send()
             .await
-            .map_err(|error| {
-                if error.as_service_error().is_some_and(|error| {
-                    // A put that meets a transaction in flight on the item lost a race
-                    // too: decided again on fresh state, never a 500.
-                    error.is_conditional_check_failed_exception()
-                        || error.is_transaction_conflict_exception()
-                }) {
-                    StoreError::Conflict
-                } else {
-                    classify("DynamoDB", &error).into()
-                }
-            })?;
+            .map_err(|error| put_error(&error))?;
         Ok(())
     }
 
@@ -274,6 +264,21 @@ fn user_write(change: &Change) -> (Item, Option<u64>) {
             user,
             expected_version,
         } => (items::user_to_item(user), Some(*expected_version)),
+    }
+}
+
+/// A failed conditional put: [`StoreError::Conflict`] when the condition failed.
+fn put_error<R: std::fmt::Debug>(
+    error: &SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>,
+) -> StoreError {
+    if error.as_service_error().is_some_and(|error| {
+        // A put that meets a transaction in flight on the item lost a race too: decided
+        // again on fresh state, never a 500.
+        error.is_conditional_check_failed_exception() || error.is_transaction_conflict_exception()
+    }) {
+        StoreError::Conflict
+    } else {
+        classify("DynamoDB", error).into()
     }
 }
 

@@ -1,9 +1,10 @@
 //! The table's shape: key attributes, item types and the TTL attribute. Everything that creates
 //! or reads the table (the store, provisioning, the template checks) takes the names from here.
 
-/// The partition key: the normalized email address the item belongs to.
+/// The partition key: the normalized email address the item belongs to, or `SUBJECT#<id>` for
+/// a user's sessions.
 pub const PARTITION_KEY: &str = "pk";
-/// The sort key: what the item is (`USER`, `THROTTLE` or `MAIL#<id>`).
+/// The sort key: what the item is (`USER`, `THROTTLE`, `MAIL#<id>` or `SESSION#<id>`).
 pub const SORT_KEY: &str = "sk";
 /// The TTL attribute (epoch seconds); DynamoDB deletes expired items within days, so every rule
 /// checks expiry itself and never relies on it.
@@ -17,6 +18,11 @@ pub const USER_SORT_KEY: &str = "USER";
 pub const THROTTLE_SORT_KEY: &str = "THROTTLE";
 /// The prefix of an outbox item's sort key.
 pub const MAIL_SORT_KEY_PREFIX: &str = "MAIL#";
+/// The prefix of the partition of a user's sessions, followed by the user's opaque subject id
+/// (a refresh token and an access token name the subject, never the address).
+pub const SUBJECT_PARTITION_PREFIX: &str = "SUBJECT#";
+/// The prefix of a session item's sort key.
+pub const SESSION_SORT_KEY_PREFIX: &str = "SESSION#";
 
 /// The attributes of the items besides the keys, the type and the TTL: the only place their
 /// names are written.
@@ -87,6 +93,31 @@ pub mod attribute {
     pub const SES_MESSAGE_ID: &str = "sesMessageId";
     /// When SES accepted a mail.
     pub const SENT_AT: &str = "sentAt";
+    /// A user's opaque subject id (the `sub` of its access tokens).
+    pub const SUBJECT: &str = "subject";
+    /// A user's session generation; a session of an older one is dead.
+    pub const SESSION_GENERATION: &str = "sessionGeneration";
+    /// A user's known devices: a list of maps, each with [`DEVICE_HASH`], [`LAST_LOGIN_AT`] and
+    /// the throttle's [`FAILED_LOGINS`], [`LAST_FAILURE_AT`], [`LOCKED_UNTIL`].
+    pub const DEVICES: &str = "devices";
+    /// Within a known device: the hash of its device token.
+    pub const DEVICE_HASH: &str = "deviceHash";
+    /// Within a known device: its last successful login.
+    pub const LAST_LOGIN_AT: &str = "lastLoginAt";
+    /// A session's id.
+    pub const SESSION_ID: &str = "sessionId";
+    /// The hash of a session's current refresh token.
+    pub const REFRESH_HASH: &str = "refreshHash";
+    /// The hash of the refresh token a session's last rotation retired.
+    pub const PREVIOUS_REFRESH_HASH: &str = "previousRefreshHash";
+    /// When that token was retired.
+    pub const PREVIOUS_RETIRED_AT: &str = "previousRetiredAt";
+    /// When a session was last refreshed.
+    pub const LAST_USED_AT: &str = "lastUsedAt";
+    /// The user agent a session was started from.
+    pub const USER_AGENT: &str = "userAgent";
+    /// When a session ends unless refreshed (epoch milliseconds); every write checks it.
+    pub const SESSION_EXPIRES_AT: &str = "sessionExpiresAt";
 }
 
 /// Item types.
@@ -97,6 +128,8 @@ pub mod item_type {
     pub const THROTTLE: &str = "throttle";
     /// An outbox item: one mail to send.
     pub const MAIL: &str = "mail";
+    /// A session.
+    pub const SESSION: &str = "session";
 }
 
 /// The status of an outbox item.

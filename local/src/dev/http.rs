@@ -4,30 +4,35 @@
 //! headers follow the template's `AllowedOrigin`, and the sample pages are served beside it.
 //! The sent-mail pages answer only requests addressed to the server itself.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::Path;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, HOST, ORIGIN, VARY,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, CONTENT_TYPE, HOST,
+    ORIGIN, VARY, WWW_AUTHENTICATE,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::api::envelope::{Via, response_to_event};
 use lambdauth_handlers::api::{ApiError, MAX_BODY_BYTES};
+use lambdauth_handlers::function::Route;
+use lambdauth_handlers::tokens::bearer;
 use serde_json::Value;
 use tower_http::services::ServeDir;
 
 use super::AppState;
 use super::mail_pages::{mail_json, mail_page};
-use crate::functions::http_api_event;
+use crate::functions::route_event;
 
 /// The longest path segment served: longer ones cannot name a file on any common file system.
 const MAX_SEGMENT_BYTES: usize = 255;
@@ -35,24 +40,36 @@ const MAX_SEGMENT_BYTES: usize = 255;
 const MAX_PATH_BYTES: usize = 2048;
 
 /// What the HTTP API's CORS configuration in the template allows besides the origin.
-const CORS_METHODS: &str = "POST";
-const CORS_HEADERS: &str = "content-type,accept-language";
+const CORS_METHODS: &str = "GET,POST,DELETE";
+const CORS_HEADERS: &str = "content-type,accept-language,authorization";
 const CORS_EXPOSED: &str = "retry-after";
 const CORS_MAX_AGE: &str = "600";
 
-/// The routes: the six functions, the sent-mail pages, and the sample pages.
+/// The routes: every function's, the sent-mail pages, and the sample pages.
 pub(super) fn router(state: Arc<AppState>, www: &std::path::Path) -> Router {
-    let mut api = Router::new();
+    let mut routes: HashMap<&'static str, MethodRouter<Arc<AppState>>> = HashMap::new();
     for function in Function::ALL {
-        api = api.route(
-            function.path(),
-            post(
-                move |state: State<Arc<AppState>>,
-                      ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                      request: Request| { call(state, function, peer, request) },
-            )
-            .options(preflight),
-        );
+        for &route in function.routes() {
+            let handler = move |state: State<Arc<AppState>>,
+                                ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                                Path(parameters): Path<HashMap<String, String>>,
+                                request: Request| {
+                call(state, function, route, peer, parameters, request)
+            };
+            let filter = match route.method {
+                "GET" => MethodFilter::GET,
+                "DELETE" => MethodFilter::DELETE,
+                _ => MethodFilter::POST,
+            };
+            let methods = routes
+                .remove(route.path)
+                .unwrap_or_else(|| axum::routing::options(preflight));
+            routes.insert(route.path, methods.on(filter, handler));
+        }
+    }
+    let mut api = Router::new();
+    for (path, methods) in routes {
+        api = api.route(path, methods);
     }
     let api = api
         .layer(middleware::from_fn_with_state(Arc::clone(&state), cors))
@@ -75,7 +92,9 @@ pub(super) fn router(state: Arc<AppState>, www: &std::path::Path) -> Router {
 async fn call(
     State(state): State<Arc<AppState>>,
     function: Function,
+    route: Route,
     peer: SocketAddr,
+    parameters: HashMap<String, String>,
     request: Request,
 ) -> Response {
     let number = state.requests.fetch_add(1, Ordering::Relaxed);
@@ -96,13 +115,59 @@ async fn call(
         .collect();
     // A body that is not UTF-8 travels base64-encoded, as API Gateway sends it; the function
     // answers InvalidJson for it (never a lossy decoding that makes two byte strings one).
-    let mut event = http_api_event(function.path(), &headers, &body, &request_id);
+    let parameters: serde_json::Map<String, Value> = parameters
+        .into_iter()
+        .map(|(name, value)| (name, Value::String(value)))
+        .collect();
+    let mut event = route_event(
+        route.method,
+        route.path,
+        parts.uri.path(),
+        &parameters,
+        &headers,
+        &body,
+        &request_id,
+    );
     event["requestContext"]["http"]["sourceIp"] = Value::String(peer.ip().to_string());
+    if route.authorized {
+        // API Gateway's JWT authorizer: the function is not called for a missing or bad token,
+        // and gets the token's claims with the event when it is good.
+        let Some(claims) = authorize(&state, &parts.headers).await else {
+            return unauthorized();
+        };
+        event["requestContext"]["authorizer"] = serde_json::json!({ "jwt": {
+            "claims": claims,
+            "scopes": null,
+        } });
+    }
     let answer = state
         .functions
         .handle_event(function, event, &request_id)
         .await;
     http_response(&answer)
+}
+
+/// The claims of the request's bearer token, checked as the template's JWT authorizer checks
+/// them (RS256 only, a `kid` of the issuer's key set, signature, `iss`, `aud`, `exp`, `nbf`).
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Option<Value> {
+    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = bearer(header)?;
+    let keys = state.functions.keys.key_set().await.ok()?;
+    let claims = state.functions.access.verifier.verify(token, keys).ok()?;
+    serde_json::to_value(claims).ok()
+}
+
+/// What API Gateway answers when its authorizer refuses a request.
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+        ],
+        r#"{"message":"Unauthorized"}"#,
+    )
+        .into_response()
 }
 
 /// The HTTP response API Gateway makes of a payload 2.0 answer.

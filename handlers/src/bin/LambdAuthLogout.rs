@@ -1,0 +1,21 @@
+//! `LambdAuthLogout` (`POST /logout`): wiring only.
+
+use lambdauth_handlers::config::LogoutConfig;
+use lambdauth_handlers::store::UserStore;
+use lambdauth_handlers::{Function, bootstrap, sessions};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    bootstrap::init_tracing();
+    let config = LogoutConfig::from_env()?;
+    let aws = bootstrap::aws_config().await;
+    let store = UserStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.table.table_name,
+    );
+    let policy = config.sessions.policy;
+    bootstrap::serve(Function::Logout.name(), |request| {
+        sessions::logout(&store, &policy, request)
+    })
+    .await
+}
