@@ -135,10 +135,7 @@ async fn call(
         let Some(claims) = authorize(&state, &parts.headers).await else {
             return unauthorized();
         };
-        event["requestContext"]["authorizer"] = serde_json::json!({ "jwt": {
-            "claims": claims,
-            "scopes": null,
-        } });
+        event["requestContext"]["authorizer"] = serde_json::json!({ "jwt": { "claims": claims } });
     }
     let answer = state
         .functions
@@ -154,7 +151,19 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Option<Value> {
     let token = bearer(header)?;
     let keys = state.functions.keys.key_set().await.ok()?;
     let claims = state.functions.access.verifier.verify(token, keys).ok()?;
-    serde_json::to_value(claims).ok()
+    // API Gateway hands every claim on as a string.
+    let claims = serde_json::to_value(claims).ok()?;
+    let strings: serde_json::Map<String, Value> = claims
+        .as_object()?
+        .iter()
+        .map(|(name, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            (name.clone(), Value::String(text))
+        })
+        .collect();
+    Some(Value::Object(strings))
 }
 
 /// What API Gateway answers when its authorizer refuses a request.

@@ -11,5 +11,6 @@ mod input;
 mod journey;
 mod mail;
 mod openapi;
+mod sessions;
 mod takeover;
 mod template;

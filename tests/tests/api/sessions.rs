@@ -1,0 +1,606 @@
+//! Sessions against the emulator: access tokens checked by a standard JWT library against the
+//! served key set, refresh-token rotation and reuse, logout, the session generation that a
+//! password change, a reset and a logout everywhere bump, the device tokens that keep an
+//! attacker from locking the owner out, and the local authorizer refusing forged tokens.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lambdauth_handlers::Function;
+use lambdauth_handlers::tokens::PublicJwk;
+use lambdauth_tests::app::{Answer, TestApp};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+const EMAIL: &str = "sessions@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "an entirely new long passphrase";
+
+async fn refresh(app: &TestApp, token: &str) -> Answer {
+    app.http(
+        Function::RefreshToken,
+        &json!({ "refreshToken": token }).to_string(),
+    )
+    .await
+}
+
+async fn logout(app: &TestApp, token: &str, everywhere: bool) -> Answer {
+    app.http(
+        Function::Logout,
+        &json!({ "refreshToken": token, "everywhere": everywhere }).to_string(),
+    )
+    .await
+}
+
+async fn list(app: &TestApp, access_token: &str) -> Answer {
+    let bearer = format!("Bearer {access_token}");
+    app.route(
+        Function::Sessions,
+        "GET",
+        "/sessions",
+        None,
+        &[("authorization", &bearer)],
+    )
+    .await
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {value}"))
+        .to_owned()
+}
+
+fn assert_refused(answer: &Answer) {
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.body["refreshed"], false);
+    assert_eq!(answer.body["error"]["code"], "InvalidRefreshToken");
+}
+
+/// The key set the Jwks function serves, as a standard library reads it.
+async fn served_key_set(app: &TestApp) -> JwkSet {
+    let answer = app
+        .route(Function::Jwks, "GET", "/.well-known/jwks.json", None, &[])
+        .await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.headers["cache-control"].contains("max-age"));
+    serde_json::from_value(answer.body).expect("a JWK set")
+}
+
+fn verify_with_standard_library(
+    jwt: &str,
+    keys: &JwkSet,
+    issuer: &str,
+) -> jsonwebtoken::errors::Result<Value> {
+    let header = jsonwebtoken::decode_header(jwt)?;
+    let jwk = keys
+        .find(header.kid.as_deref().unwrap_or_default())
+        .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&["lambdauth"]);
+    jsonwebtoken::decode::<Value>(jwt, &DecodingKey::from_jwk(jwk)?, &validation)
+        .map(|data| data.claims)
+}
+
+#[tokio::test]
+async fn a_login_starts_a_session_whose_access_token_a_standard_library_verifies() {
+    let app = TestApp::spawn("sessions-login").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let login = app.login_session(EMAIL, PASSWORD).await;
+    for field in [
+        "identityId",
+        "token",
+        "refreshToken",
+        "sessionId",
+        "deviceToken",
+    ] {
+        assert!(login[field].is_string(), "{field} in {login}");
+    }
+    assert_eq!(login["accessTokenExpiresIn"], 900);
+    assert_eq!(login["refreshTokenExpiresIn"], 30 * 24 * 3600);
+
+    let keys = served_key_set(&app).await;
+    let issuer = &app.env["ISSUER_URL"];
+    let claims = verify_with_standard_library(&text(&login, "accessToken"), &keys, issuer)
+        .expect("the access token verifies");
+    assert_eq!(claims["sid"], login["sessionId"]);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
+    let subject = claims["sub"].as_str().unwrap();
+    assert!(!subject.contains('@'), "sub is opaque, never the address");
+    assert_eq!(subject.len(), 36, "a UUID");
+
+    let configuration = app
+        .route(
+            Function::Jwks,
+            "GET",
+            "/.well-known/openid-configuration",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(configuration.body["issuer"], issuer.as_str());
+    assert_eq!(
+        configuration.body["jwks_uri"],
+        format!("{issuer}/.well-known/jwks.json")
+    );
+    assert_eq!(
+        configuration.body["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+
+    // The same subject at the next login, and a direct invoke of the key set agrees.
+    let again = app.login_session(EMAIL, PASSWORD).await;
+    let claims_again =
+        verify_with_standard_library(&text(&again, "accessToken"), &keys, issuer).unwrap();
+    assert_eq!(claims_again["sub"], claims["sub"]);
+    assert_ne!(again["sessionId"], login["sessionId"]);
+    let direct = app.invoke(Function::Jwks, json!({})).await;
+    assert_eq!(
+        serde_json::from_value::<JwkSet>(direct).unwrap().keys.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_rotates_and_a_retired_token_refreshes_only_inside_the_grace() {
+    let app =
+        TestApp::spawn_with("sessions-rotation", &[("REFRESH_REUSE_GRACE_SECONDS", "2")]).await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let login = app.login_session(EMAIL, PASSWORD).await;
+    let first = text(&login, "refreshToken");
+
+    let refreshed = refresh(&app, &first).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(refreshed.body["refreshed"], true);
+    assert_eq!(refreshed.body["sessionId"], login["sessionId"]);
+    assert_eq!(refreshed.body["identityId"].is_string(), true);
+    let second = text(&refreshed.body, "refreshToken");
+    assert_ne!(second, first);
+    let keys = served_key_set(&app).await;
+    verify_with_standard_library(
+        &text(&refreshed.body, "accessToken"),
+        &keys,
+        &app.env["ISSUER_URL"],
+    )
+    .expect("the refreshed access token verifies");
+
+    // A client that lost the answer retries with the retired token inside the grace: it gets a
+    // new successor, and the one it never received is dead.
+    let retried = refresh(&app, &first).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    let third = text(&retried.body, "refreshToken");
+    assert_refused(&refresh(&app, &second).await);
+
+    // After the grace, the retired token is a thief's (or a replay): the whole session ends.
+    tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
+    assert_refused(&refresh(&app, &first).await);
+    assert_refused(&refresh(&app, &third).await);
+    assert_refused(&refresh(&app, "not-a-refresh-token").await);
+    let malformed = app
+        .http(Function::RefreshToken, r#"{"refreshToken": 5}"#)
+        .await;
+    assert_eq!(malformed.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_parallel_refreshes_of_one_token_leave_one_live_successor() {
+    let app = Arc::new(TestApp::spawn("sessions-parallel").await);
+    app.verified_user(EMAIL, PASSWORD).await;
+    let login = app.login_session(EMAIL, PASSWORD).await;
+    let token = text(&login, "refreshToken");
+    let mut set = JoinSet::new();
+    for _ in 0..50 {
+        let (app, token) = (Arc::clone(&app), token.clone());
+        set.spawn(async move { refresh(&app, &token).await });
+    }
+    let answers = set.join_all().await;
+    let successors: Vec<String> = answers
+        .iter()
+        .filter(|answer| answer.status == 200)
+        .map(|answer| text(&answer.body, "refreshToken"))
+        .collect();
+    let statuses: HashSet<u16> = answers.iter().map(|answer| answer.status).collect();
+    assert!(!successors.is_empty(), "statuses {statuses:?}");
+    assert!(
+        statuses.is_subset(&HashSet::from([200, 429])),
+        "statuses {statuses:?}"
+    );
+    let mut live = 0;
+    for successor in &successors {
+        if refresh(&app, successor).await.status == 200 {
+            live += 1;
+        }
+    }
+    assert_eq!(live, 1, "of {} successors handed out", successors.len());
+}
+
+#[tokio::test]
+async fn logout_ends_its_session_and_logout_everywhere_ends_them_all() {
+    let app = TestApp::spawn("sessions-logout").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let (a, b, c) = (
+        app.login_session(EMAIL, PASSWORD).await,
+        app.login_session(EMAIL, PASSWORD).await,
+        app.login_session(EMAIL, PASSWORD).await,
+    );
+    let listed = list(&app, &text(&b, "accessToken")).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.body["sessions"].as_array().unwrap().len(), 3);
+
+    let out = logout(&app, &text(&a, "refreshToken"), false).await;
+    assert_eq!((out.status, out.body), (200, json!({ "loggedOut": true })));
+    assert_refused(&refresh(&app, &text(&a, "refreshToken")).await);
+    assert_eq!(refresh(&app, &text(&b, "refreshToken")).await.status, 200);
+    let listed = list(&app, &text(&c, "accessToken")).await;
+    assert_eq!(listed.body["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        list(&app, &text(&a, "accessToken")).await.status,
+        401,
+        "a's session ended"
+    );
+
+    // Unknown and ended tokens log out as well, and change nothing.
+    for token in ["garbage", &text(&a, "refreshToken")] {
+        let out = logout(&app, token, true).await;
+        assert_eq!((out.status, out.body), (200, json!({ "loggedOut": true })));
+    }
+    assert_eq!(list(&app, &text(&c, "accessToken")).await.status, 200);
+
+    let out = logout(&app, &text(&c, "refreshToken"), true).await;
+    assert_eq!(out.status, 200);
+    assert_refused(&refresh(&app, &text(&c, "refreshToken")).await);
+    assert_refused(&refresh(&app, &text(&b, "refreshToken")).await);
+    let listed = list(&app, &text(&c, "accessToken")).await;
+    assert_eq!(listed.status, 401);
+    assert_eq!(listed.body["error"]["code"], "InvalidAccessToken");
+
+    // A login afterwards starts a session that works.
+    let d = app.login_session(EMAIL, PASSWORD).await;
+    assert_eq!(refresh(&app, &text(&d, "refreshToken")).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_password_change_and_a_reset_end_every_session() {
+    let app = TestApp::spawn("sessions-password").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let before = app.login_session(EMAIL, PASSWORD).await;
+    let changed = app
+        .http(
+            Function::ChangePassword,
+            &json!({"email": EMAIL, "oldPassword": PASSWORD, "newPassword": NEW_PASSWORD})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    assert_refused(&refresh(&app, &text(&before, "refreshToken")).await);
+    assert_eq!(list(&app, &text(&before, "accessToken")).await.status, 401);
+
+    let between = app.login_session(EMAIL, NEW_PASSWORD).await;
+    // The device token of the session before the change is no longer known either.
+    let after_change = app
+        .http(
+            Function::Login,
+            &json!({"email": EMAIL, "password": NEW_PASSWORD, "deviceToken": before["deviceToken"]})
+                .to_string(),
+        )
+        .await;
+    assert_ne!(after_change.body["deviceToken"], before["deviceToken"]);
+
+    let lost = app
+        .http(Function::LostPassword, &json!({"email": EMAIL}).to_string())
+        .await;
+    assert_eq!(lost.status, 200);
+    let reset_token = app.last_mail(EMAIL, "password-reset").await.token.unwrap();
+    let reset = app
+        .http(
+            Function::ResetPassword,
+            &json!({"email": EMAIL, "lost": reset_token, "password": PASSWORD}).to_string(),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert_refused(&refresh(&app, &text(&between, "refreshToken")).await);
+    assert_refused(&refresh(&app, &text(&after_change.body, "refreshToken")).await);
+}
+
+#[tokio::test]
+async fn an_attacker_locks_unknown_devices_while_the_owners_device_still_logs_in() {
+    let app = TestApp::spawn("sessions-device").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let owner = app.login_session(EMAIL, PASSWORD).await;
+    let device = text(&owner, "deviceToken");
+    let login = |password: &'static str, device: Option<String>| {
+        let mut body = json!({"email": EMAIL, "password": password});
+        if let Some(device) = device {
+            body["deviceToken"] = Value::String(device);
+        }
+        let body = body.to_string();
+        let app = &app;
+        async move { app.http(Function::Login, &body).await }
+    };
+    // The attacker's guesses, with no device token or a made-up one, lock the account.
+    let mut locked = false;
+    for attempt in 0..8 {
+        let made_up = (attempt % 2 == 0).then(|| "A".repeat(43));
+        let answer = login("a wrong guess of a password", made_up).await;
+        if answer.status == 429 {
+            assert!(answer.headers.contains_key("retry-after"));
+            locked = true;
+        }
+    }
+    assert!(locked, "the account locked for unknown devices");
+    assert_eq!(
+        login(PASSWORD, None).await.status,
+        429,
+        "even the right password"
+    );
+    // The owner's known device is counted on its own.
+    let from_device = login(PASSWORD, Some(device.clone())).await;
+    assert_eq!(from_device.status, 200, "{}", from_device.body);
+    assert_eq!(from_device.body["deviceToken"], device.as_str());
+    // And its own failures lock it too.
+    let mut device_locked = false;
+    for _ in 0..8 {
+        if login("a wrong guess of a password", Some(device.clone()))
+            .await
+            .status
+            == 429
+        {
+            device_locked = true;
+        }
+    }
+    assert!(device_locked);
+}
+
+/// Signs `claims` under `header` with the KMS key `key_id`, as the service does, or as a forger
+/// holding another key does.
+async fn sign_with_kms(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    header: &Value,
+    claims: &Value,
+) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature = kms
+        .sign()
+        .key_id(key_id)
+        .message(Blob::new(input.as_bytes()))
+        .message_type(MessageType::Raw)
+        .signing_algorithm(SigningAlgorithmSpec::RsassaPkcs1V15Sha256)
+        .send()
+        .await
+        .expect("sign")
+        .signature
+        .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+}
+
+async fn kid_of(kms: &aws_sdk_kms::Client, key_id: &str) -> String {
+    let der = kms
+        .get_public_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .expect("public key")
+        .public_key
+        .unwrap();
+    PublicJwk::from_spki_der(der.as_ref()).unwrap().kid
+}
+
+#[tokio::test]
+async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() {
+    let app = TestApp::spawn("sessions-authorizer").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let server = app.ctx.dev_server(&[]).await;
+    let client = reqwest::Client::new();
+    let login: Value = serde_json::from_str(
+        &client
+            .post(format!("{}/login", server.url()))
+            .header("content-type", "application/json")
+            .body(json!({"email": EMAIL, "password": PASSWORD}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let access = text(&login, "accessToken");
+    let sessions = |token: Option<String>| {
+        let mut request = client.get(format!("{}/sessions", server.url()));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = sessions(Some(access.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["sessions"][0]["current"], true);
+    assert_eq!(body["sessions"][0]["id"], login["sessionId"]);
+
+    // The served configuration names the server as the issuer, and a standard library agrees.
+    let jwks: JwkSet = serde_json::from_str(
+        &client
+            .get(format!("{}/.well-known/jwks.json", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let claims = verify_with_standard_library(&access, &jwks, server.url()).unwrap();
+
+    let kms = aws_sdk_kms::Client::new(&app.ctx.sdk);
+    let signing_key = &server.provisioned().signing_key_id;
+    let kid = kid_of(&kms, signing_key).await;
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let with = |changes: Value| {
+        let mut forged = claims.clone();
+        for (name, value) in changes.as_object().unwrap() {
+            forged[name] = value.clone();
+        }
+        forged
+    };
+    let other_key = kms
+        .create_key()
+        .key_spec(KeySpec::Rsa2048)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let other_header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(&kms, &other_key).await});
+    let mut tampered = access.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let forged_sub = {
+        let parts: Vec<&str> = access.split('.').collect();
+        let payload = URL_SAFE_NO_PAD
+            .encode(with(json!({"sub": "00000000-0000-4000-8000-000000000000"})).to_string());
+        format!("{}.{payload}.{}", parts[0], parts[2])
+    };
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let forgeries = [
+        ("no token", None),
+        ("a tampered signature", Some(tampered)),
+        ("a changed claim", Some(forged_sub)),
+        ("alg none", Some(none)),
+        (
+            "an unknown kid",
+            Some(sign_with_kms(&kms, &other_key, &other_header, &claims).await),
+        ),
+        (
+            "an expired token",
+            Some(
+                sign_with_kms(
+                    &kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"iat": now - 1000, "nbf": now - 1000, "exp": now - 100})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a token not valid yet",
+            Some(
+                sign_with_kms(
+                    &kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"nbf": now + 600, "exp": now + 1200})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a wrong audience",
+            Some(
+                sign_with_kms(
+                    &kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"aud": "another-api"})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a wrong issuer",
+            Some(
+                sign_with_kms(
+                    &kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"iss": "https://evil.example.com"})),
+                )
+                .await,
+            ),
+        ),
+    ];
+    for (what, token) in forgeries {
+        let (status, body) = sessions(token.clone()).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(body, r#"{"message":"Unauthorized"}"#, "{what}");
+        // The function refuses it as well when called without the authorizer (a direct invoke).
+        if let Some(token) = token {
+            let direct = app
+                .invoke(Function::Sessions, json!({ "accessToken": token }))
+                .await;
+            assert_eq!(direct["error"]["code"], "InvalidAccessToken", "{what}");
+        }
+    }
+    // A token the server signed itself, with the right claims, passes.
+    let good = sign_with_kms(&kms, signing_key, &header, &with(json!({"jti": "again"}))).await;
+    assert_eq!(sessions(Some(good)).await.0, 200);
+
+    // Ending another session: 404 for an id that is not the caller's, 200 for one that is.
+    let second: Value = serde_json::from_str(
+        &client
+            .post(format!("{}/login", server.url()))
+            .body(json!({"email": EMAIL, "password": PASSWORD}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let delete = |id: String| {
+        let request = client
+            .delete(format!("{}/sessions/{id}", server.url()))
+            .header("authorization", format!("Bearer {access}"));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(delete("AAAAAAAAAAAAAAAAAAAAAA".to_owned()).await, 404);
+    assert_eq!(delete(text(&second, "sessionId")).await, 200);
+    assert_eq!(delete(text(&second, "sessionId")).await, 404);
+    let refreshed = client
+        .post(format!("{}/token/refresh", server.url()))
+        .body(json!({"refreshToken": second["refreshToken"]}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(
+        refreshed, 401,
+        "the ended session's refresh token is refused"
+    );
+    server.stop().await;
+}
