@@ -89,7 +89,8 @@ impl FunctionRun {
 /// The header of the table [`FunctionRun::row`] fills.
 pub const TABLE_HEADER: &str = "| function | init | first response | warm p50 | warm p95 | warm n | CPU per warm invocation | peak RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |";
 
-/// Runs `LambdAuthLogin` (a verified account logging in with the right password) and
+/// Runs `LambdAuthLogin` (a verified account logging in with the right password),
+/// `LambdAuthRefreshToken` (a live session's refresh token each time) and
 /// `LambdAuthCreateUser` (a new address each time) from `release_dir`, each for one cold
 /// invocation and `invocations` warm ones, against a fresh stack in the emulator.
 pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<FunctionRun>> {
@@ -139,6 +140,17 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
         })
         .collect();
     let login = run(release_dir, &env, Function::Login, logins).await?;
+    // One session per refresh: each refresh rotates its token, so every event gets its own.
+    let mut refreshes = Vec::with_capacity(invocations + 1);
+    for n in 0..=invocations {
+        let session = app.login_session(email, PASSWORD).await;
+        refreshes.push(event(
+            Function::RefreshToken,
+            &json!({"refreshToken": session["refreshToken"]}),
+            n,
+        ));
+    }
+    let refresh = run(release_dir, &env, Function::RefreshToken, refreshes).await?;
     let signups: Vec<Value> = (0..=invocations)
         .map(|n| {
             event(
@@ -149,7 +161,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
         })
         .collect();
     let signup = run(release_dir, &env, Function::CreateUser, signups).await?;
-    Ok(vec![login, signup])
+    Ok(vec![login, refresh, signup])
 }
 
 fn event(function: Function, body: &Value, n: usize) -> Value {

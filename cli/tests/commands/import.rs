@@ -74,6 +74,37 @@ fn assert_complete_import(summary: &ImportSummary, imported: usize) {
 }
 
 #[tokio::test]
+async fn an_imported_user_gets_sessions_with_an_opaque_subject() {
+    let app = TestApp::spawn("legacy-sessions").await;
+    assert_complete_import(&import_scan_file(&app).await, passwords().len());
+    let (legacy_email, password) = passwords()
+        .into_iter()
+        .find(|(email, _)| scan_row(email)["verified"]["BOOL"] == true)
+        .expect("a verified legacy user");
+    let login = app.login_session(&legacy_email, &password).await;
+    let refresh_token = login["refreshToken"].as_str().expect("a refresh token");
+    let item = user(&app, &legacy_email).await;
+    let subject = item["subject"]
+        .as_s()
+        .expect("a subject given at the first login");
+    assert!(
+        !subject.contains('@'),
+        "the subject is not the legacy identifier"
+    );
+    assert!(refresh_token.starts_with(subject.as_str()));
+    let refreshed = app
+        .http(
+            Function::RefreshToken,
+            &json!({ "refreshToken": refresh_token }).to_string(),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    // A Cognito token again (the emulator hands out a new IdentityId per call; AWS keeps one
+    // per developer user id, which a refresh passes unchanged).
+    assert!(refreshed.body["token"].is_string());
+}
+
+#[tokio::test]
 async fn every_imported_user_logs_in_with_their_legacy_password_and_is_rehashed_to_argon2id() {
     let app = TestApp::spawn("legacy-login").await;
     assert_complete_import(&import_scan_file(&app).await, passwords().len());
