@@ -1,29 +1,171 @@
-//! The HTTP API: one `POST` route per function at the path the code serves, with the CORS and
-//! throttling settings taken from the parameters.
+//! The HTTP API: every route the code serves, each on the function that serves it, behind the
+//! JWT authorizer exactly when the code says so, with an invoke permission for that route only;
+//! the CORS, throttling and access-log settings taken from the parameters; and an authorizer
+//! that accepts exactly the tokens the functions issue.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use lambdauth_handlers::Function;
 use serde_norway::Value;
 
-use super::{Template, list, ref_to};
+use super::{Template, get_att, list, ref_to, tagged, text};
+
+/// The API every route, integration, authorizer and stage belongs to.
+const API: &str = "Api";
+
+/// The integration a route's `Target: !Sub integrations/${X}` names.
+fn integration_of(target: &Value) -> &str {
+    tagged(target, "Sub")
+        .and_then(Value::as_str)
+        .and_then(|target| target.strip_prefix("integrations/${"))
+        .and_then(|target| target.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("not `!Sub integrations/${{X}}`: {target:?}"))
+}
+
+/// The function an integration proxies to (`IntegrationUri: !GetAtt X.Arn`), checked to be a
+/// Lambda proxy integration with the 2.0 payload on the API.
+fn function_of_integration<'a>(template: &'a Template, integration: &str) -> &'a str {
+    let resource = template.resource(integration);
+    assert_eq!(resource["Type"], "AWS::ApiGatewayV2::Integration");
+    let properties = &resource["Properties"];
+    assert_eq!(ref_to(&properties["ApiId"]), Some(API), "{integration}");
+    assert_eq!(properties["IntegrationType"], "AWS_PROXY", "{integration}");
+    assert_eq!(properties["PayloadFormatVersion"], "2.0", "{integration}");
+    let (function, attribute) =
+        get_att(&properties["IntegrationUri"]).expect("IntegrationUri: !GetAtt <function>.Arn");
+    assert_eq!(attribute, "Arn");
+    function
+}
+
+/// The execute-api ARN pattern, after the API's id, that lets API Gateway invoke `route` only:
+/// any stage, the route's method and its path with each `{parameter}` as `*`.
+fn source_arn_suffix(method: &str, path: &str) -> String {
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "*"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    format!("/*/{method}{}", path.join("/"))
+}
 
 #[test]
-fn the_six_routes_are_posts_on_the_http_api() {
+fn every_route_of_every_function_is_on_the_api_behind_the_authorizer_iff_the_code_says_so() {
     let template = Template::load();
+    // Route key -> (function logical id, authorized).
+    let mut declared: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    for (name, route) in template.resources_of_type("AWS::ApiGatewayV2::Route") {
+        let route = &route["Properties"];
+        assert_eq!(ref_to(&route["ApiId"]), Some(API), "{name}");
+        let function = function_of_integration(&template, integration_of(&route["Target"]));
+        let authorized = match route["AuthorizationType"].as_str() {
+            None | Some("NONE") => {
+                assert!(route["AuthorizerId"].is_null(), "{name}");
+                false
+            }
+            Some("JWT") => {
+                assert_eq!(
+                    ref_to(&route["AuthorizerId"]),
+                    Some("AccessTokenAuthorizer"),
+                    "{name}"
+                );
+                true
+            }
+            Some(other) => panic!("{name}: authorization {other}"),
+        };
+        let key = text(&route["RouteKey"]).to_owned();
+        let previous = declared.insert(key.clone(), (function.to_owned(), authorized));
+        assert!(previous.is_none(), "{key} is declared twice");
+    }
+    let mut expected = BTreeMap::new();
     for function in Function::ALL {
         let logical = template.function_of(function.name());
-        let route = template.event(logical, "HttpApi");
-        assert_eq!(ref_to(&route["ApiId"]), Some("HttpApi"));
-        assert_eq!(route["Method"], "POST");
-        assert_eq!(route["Path"], function.path(), "{}", function.name());
-        assert_eq!(route["PayloadFormatVersion"], "2.0");
+        for route in function.routes() {
+            expected.insert(route.key(), (logical.to_owned(), route.authorized));
+        }
     }
-    let api = template.resource("HttpApi");
-    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
-    let cors = &api["Properties"]["CorsConfiguration"];
+    assert_eq!(declared, expected);
+}
+
+#[test]
+fn api_gateway_may_invoke_each_function_for_its_own_routes_only() {
+    let template = Template::load();
+    let mut permitted: BTreeSet<(String, String)> = BTreeSet::new();
+    for (name, permission) in template.resources_of_type("AWS::Lambda::Permission") {
+        let permission = &permission["Properties"];
+        assert_eq!(permission["Action"], "lambda:InvokeFunction", "{name}");
+        assert_eq!(
+            permission["Principal"], "apigateway.amazonaws.com",
+            "{name}"
+        );
+        let function = ref_to(&permission["FunctionName"])
+            .unwrap_or_else(|| panic!("{name}: FunctionName: !Ref <function>"));
+        let source = tagged(&permission["SourceArn"], "Sub")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{name}: SourceArn: !Sub …"));
+        let prefix = format!(
+            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API}}}"
+        );
+        let suffix = source
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{name}: {source} is not on the API"));
+        assert!(
+            permitted.insert((function.to_owned(), suffix.to_owned())),
+            "{name}: a second permission for {suffix}"
+        );
+    }
+    let expected: BTreeSet<(String, String)> = Function::ALL
+        .into_iter()
+        .flat_map(|function| {
+            let logical = template.function_of(function.name()).to_owned();
+            function
+                .routes()
+                .iter()
+                .map(move |route| (logical.clone(), source_arn_suffix(route.method, route.path)))
+        })
+        .collect();
+    assert_eq!(permitted, expected);
+}
+
+#[test]
+fn the_api_takes_its_cors_throttling_and_access_logs_from_the_parameters() {
+    let template = Template::load();
+    let api = template.resource(API);
+    assert_eq!(api["Type"], "AWS::ApiGatewayV2::Api");
+    let properties = &api["Properties"];
+    assert_eq!(properties["ProtocolType"], "HTTP");
+    assert_eq!(properties["FailOnWarnings"], true);
+    assert!(
+        properties["Body"].is_null() && properties["BodyS3Location"].is_null(),
+        "an imported body would delete the routes declared as resources"
+    );
+    let cors = &properties["CorsConfiguration"];
     let origins: Vec<Option<&str>> = list(&cors["AllowOrigins"]).iter().map(ref_to).collect();
     assert_eq!(origins, [Some("AllowedOrigin")]);
-    assert!(list(&cors["AllowHeaders"]).contains(&Value::from("content-type")));
-    let throttling = &api["Properties"]["DefaultRouteSettings"];
+    let methods: BTreeSet<&str> = list(&cors["AllowMethods"]).iter().map(text).collect();
+    let served: BTreeSet<&str> = Function::ALL
+        .into_iter()
+        .flat_map(|function| function.routes().iter().map(|route| route.method))
+        .collect();
+    assert_eq!(methods, served);
+    let headers: BTreeSet<&str> = list(&cors["AllowHeaders"]).iter().map(text).collect();
+    for header in ["content-type", "authorization"] {
+        assert!(headers.contains(header), "{header} is not allowed");
+    }
+    assert!(list(&cors["ExposeHeaders"]).contains(&Value::from("retry-after")));
+
+    let stages = template.resources_of_type("AWS::ApiGatewayV2::Stage");
+    assert_eq!(stages.len(), 1, "one stage");
+    let (stage_name, stage) = stages[0];
+    let stage_properties = &stage["Properties"];
+    assert_eq!(ref_to(&stage_properties["ApiId"]), Some(API));
+    assert_eq!(stage_properties["StageName"], "$default");
+    assert_eq!(stage_properties["AutoDeploy"], true);
+    let throttling = &stage_properties["DefaultRouteSettings"];
     assert_eq!(
         ref_to(&throttling["ThrottlingRateLimit"]),
         Some("ThrottlingRateLimit")
@@ -31,5 +173,82 @@ fn the_six_routes_are_posts_on_the_http_api() {
     assert_eq!(
         ref_to(&throttling["ThrottlingBurstLimit"]),
         Some("ThrottlingBurstLimit")
+    );
+    let logs = &stage_properties["AccessLogSettings"];
+    let (log_group, _) = get_att(&logs["DestinationArn"]).expect("a log group");
+    assert_eq!(template.resource(log_group)["Type"], "AWS::Logs::LogGroup");
+    let format = text(&logs["Format"]);
+    for variable in ["$context.requestId", "$context.routeKey", "$context.status"] {
+        assert!(format.contains(variable), "the access log lacks {variable}");
+    }
+    // Its first automatic deployment waits for every route.
+    let waits_for: BTreeSet<&str> = list(&stage["DependsOn"]).iter().map(text).collect();
+    for (route, _) in template.resources_of_type("AWS::ApiGatewayV2::Route") {
+        assert!(
+            waits_for.contains(route),
+            "{stage_name} does not wait for {route}"
+        );
+    }
+}
+
+#[test]
+fn the_authorizer_accepts_the_tokens_the_functions_issue() {
+    let template = Template::load();
+    let authorizers = template.resources_of_type("AWS::ApiGatewayV2::Authorizer");
+    assert_eq!(authorizers.len(), 1, "one authorizer");
+    let authorizer = template.properties("AccessTokenAuthorizer");
+    assert_eq!(ref_to(&authorizer["ApiId"]), Some(API));
+    assert_eq!(authorizer["AuthorizerType"], "JWT");
+    assert_eq!(
+        list(&authorizer["IdentitySource"]),
+        [Value::from("$request.header.Authorization")]
+    );
+    let jwt = &authorizer["JwtConfiguration"];
+    for function in [
+        Function::Login,
+        Function::RefreshToken,
+        Function::Sessions,
+        Function::Jwks,
+    ] {
+        let env = template.environment(template.function_of(function.name()));
+        assert_eq!(
+            jwt["Issuer"],
+            env["ISSUER_URL"],
+            "{}: the issuer is the ISSUER_URL",
+            function.name()
+        );
+        if let Some(audience) = env.get("ACCESS_TOKEN_AUDIENCE") {
+            assert_eq!(
+                list(&jwt["Audience"]),
+                std::slice::from_ref(audience),
+                "{}: the audience is the ACCESS_TOKEN_AUDIENCE",
+                function.name()
+            );
+        }
+    }
+    assert_eq!(
+        ref_to(&list(&jwt["Audience"])[0]),
+        Some("AccessTokenAudience")
+    );
+    // The custom domain when one is given, else the API's own URL, where the key set is served.
+    let issuer = tagged(&jwt["Issuer"], "If").expect("Issuer: !If");
+    let [condition, custom, own] = list(issuer) else {
+        panic!("!If [condition, then, else]: {issuer:?}");
+    };
+    assert_eq!(*condition, "HasIssuerUrl");
+    assert_eq!(ref_to(custom), Some("IssuerUrl"));
+    assert_eq!(
+        tagged(own, "Sub").and_then(Value::as_str),
+        Some("https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
+    );
+    assert_eq!(
+        template.root["Outputs"]["ApiUrl"]["Value"], *own,
+        "the API's own URL is the ApiUrl output"
+    );
+    assert_eq!(template.root["Outputs"]["Issuer"]["Value"], jwt["Issuer"]);
+    assert_eq!(template.parameter_default("IssuerUrl").as_deref(), Some(""));
+    assert_eq!(
+        template.parameter_default("AccessTokenAudience").as_deref(),
+        Some(lambdauth_handlers::config::DEFAULT_ACCESS_TOKEN_AUDIENCE)
     );
 }

@@ -33,6 +33,9 @@ fn a_guided_deploy_asks_only_what_it_must_and_tells_what_it_made() {
         "RetryQueueUrl",
         "DeadLetterQueueUrl",
         "TableName",
+        "Issuer",
+        "AccessTokenAudience",
+        "SigningKeyArn",
     ] {
         assert!(
             !template.root["Outputs"][output]["Value"].is_null(),

@@ -112,8 +112,9 @@ fn loads_the_same(binary: Binary, template_env: &HashMap<String, String>) {
             (Ok(from_template), Ok(from_code)) => break (from_template, from_code),
             (Err(error), _) | (_, Err(error)) if error.problem == MISSING => {
                 for env in [&mut template_env, &mut defaults] {
+                    // A URL, so that a variable that must be one (ISSUER_URL) takes it too.
                     env.entry(error.variable.to_owned())
-                        .or_insert_with(|| "stand-in".to_owned());
+                        .or_insert_with(|| "https://stand-in.example".to_owned());
                 }
             }
             (Err(error), _) | (_, Err(error)) => panic!("{error}"),

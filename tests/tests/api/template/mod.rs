@@ -2,10 +2,10 @@
 //! reads the handlers' binaries; its submodules check one part each: cfn-lint finds nothing
 //! ([`lint`]); every function is built from its binary and gets every variable its configuration
 //! reads, the list coming from loading that configuration, not from a copy ([`functions`]); the
-//! routes ([`api`]), the stream filter ([`stream`]), the key policy and the roles ([`security`])
-//! and the alarms ([`alarms`]) are what the code needs; provisioning (the library functions
-//! `lambdauth` uses) creates the same table and queues as the template ([`storage`]); and a
-//! guided deploy asks little and tells what it made ([`deploy`]).
+//! routes and the JWT authorizer ([`api`]), the stream filter ([`stream`]), the key policies and
+//! the roles ([`security`]) and the alarms ([`alarms`]) are what the code needs; provisioning
+//! (the library functions `lambdauth` uses) creates the same table and queues as the template
+//! ([`storage`]); and a guided deploy asks little and tells what it made ([`deploy`]).
 
 mod alarms;
 mod api;
@@ -174,7 +174,7 @@ impl Template {
     }
 }
 
-/// The seven binaries: the files in `handlers/src/bin`.
+/// The binaries: the files in `handlers/src/bin`.
 fn binaries() -> BTreeSet<String> {
     std::fs::read_dir(workspace_root().join("handlers/src/bin"))
         .expect("handlers/src/bin")

@@ -1,12 +1,18 @@
 //! Who may do what: the link-token key lets only the functions that seal tokens encrypt and only
-//! the mailer decrypt, each function has a role of its own naming exactly the actions its code
-//! calls, and the identity pool admits only developer-authenticated identities.
+//! the mailer decrypt, the signing key lets only Login and RefreshToken sign and only the
+//! functions that read the signing keys fetch their public halves, each function has a role of
+//! its own naming exactly the actions its code calls, and the identity pool admits only
+//! developer-authenticated identities.
 
 use std::collections::BTreeSet;
 
+use lambdauth_handlers::Function;
 use serde_norway::Value;
 
-use super::{Template, binaries, binary_source, get_att, list, ref_to, text, workspace_root};
+use super::{
+    Template, binaries, binary_source, configuration_of, get_att, list, ref_to, tagged, text,
+    workspace_root,
+};
 
 /// The binaries that build a sealer that encrypts, and those that only decrypt.
 fn sealers() -> (BTreeSet<String>, BTreeSet<String>) {
@@ -106,6 +112,131 @@ fn only_the_mail_writers_may_encrypt_link_tokens_and_only_the_mailer_decrypt_the
     }
 }
 
+/// The actions no statement for the account may allow on a key: its use, which only the
+/// functions' roles get, each by name.
+const KEY_USE: [&str; 9] = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:Sign",
+    "kms:Verify",
+    "kms:GetPublicKey",
+    "kms:CreateGrant",
+];
+
+#[test]
+fn only_login_and_refresh_may_sign_access_tokens_and_the_token_functions_read_the_public_key() {
+    let template = Template::load();
+    let key = template.resource("SigningKey");
+    assert_eq!(key["Type"], "AWS::KMS::Key");
+    let properties = &key["Properties"];
+    assert_eq!(properties["KeySpec"], "RSA_2048");
+    assert_eq!(properties["KeyUsage"], "SIGN_VERIFY");
+    let role_of_binary = |binary: &str| template.role_of(template.function_of(binary)).to_owned();
+
+    let mut signers = BTreeSet::new();
+    let mut readers = BTreeSet::new();
+    for statement in list(&properties["KeyPolicy"]["Statement"]) {
+        assert_eq!(statement["Effect"], "Allow");
+        let actions: Vec<&str> = list(&statement["Action"]).iter().map(text).collect();
+        for action in &actions {
+            assert!(!action.contains('*'), "wildcard action {action}");
+        }
+        let principals = principal_roles(statement);
+        if principals.is_empty() {
+            // The account's statement: administration only, never the key's use.
+            let account = tagged(&statement["Principal"]["AWS"], "Sub").and_then(Value::as_str);
+            assert_eq!(
+                account,
+                Some("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+            );
+            for action in &actions {
+                assert!(!KEY_USE.contains(action), "the account may {action}");
+            }
+            continue;
+        }
+        for action in &actions {
+            assert!(
+                ["kms:Sign", "kms:GetPublicKey"].contains(action),
+                "a function's role may {action}"
+            );
+        }
+        if actions.contains(&"kms:Sign") {
+            assert_eq!(actions, ["kms:Sign"], "signing is granted alone");
+            let only = &statement["Condition"]["StringEquals"];
+            assert_eq!(
+                only["kms:SigningAlgorithm"], "RSASSA_PKCS1_V1_5_SHA_256",
+                "RS256 only"
+            );
+            assert_eq!(only["kms:MessageType"], "RAW");
+            signers.extend(principals.iter().cloned());
+        }
+        if actions.contains(&"kms:GetPublicKey") {
+            readers.extend(principals.iter().cloned());
+        }
+    }
+    let expected_signers: BTreeSet<String> = [Function::Login, Function::RefreshToken]
+        .iter()
+        .map(|function| role_of_binary(function.name()))
+        .collect();
+    assert_eq!(signers, expected_signers);
+    // Every other function's role cannot sign: not by the key's policy, and (below) not by its
+    // own, which names no KMS action at all.
+    for binary in binaries() {
+        let role = role_of_binary(&binary);
+        if !expected_signers.contains(&role) {
+            assert!(!signers.contains(&role), "{binary} may sign");
+        }
+    }
+    // Whoever reads SIGNING_KEY_IDS reads the public keys, and no one else.
+    let expected_readers: BTreeSet<String> = binaries()
+        .into_iter()
+        .filter(|binary| {
+            configuration_of(binary)
+                .variables()
+                .expect("it loads")
+                .contains("SIGNING_KEY_IDS")
+        })
+        .map(|binary| role_of_binary(&binary))
+        .collect();
+    assert_eq!(
+        expected_readers,
+        [
+            Function::Login,
+            Function::RefreshToken,
+            Function::Sessions,
+            Function::Jwks
+        ]
+        .iter()
+        .map(|function| role_of_binary(function.name()))
+        .collect::<BTreeSet<String>>()
+    );
+    assert_eq!(readers, expected_readers);
+
+    // The stack's key unless SigningKeyIds lists others, the same expression everywhere.
+    for binary in binaries() {
+        let env = template.environment(template.function_of(&binary));
+        let Some(ids) = env.get("SIGNING_KEY_IDS") else {
+            continue;
+        };
+        let choice = tagged(ids, "If").expect("SIGNING_KEY_IDS: !If");
+        let [condition, listed, own] = list(choice) else {
+            panic!("!If [condition, then, else]: {choice:?}");
+        };
+        assert_eq!(*condition, "HasSigningKeyIds", "{binary}");
+        assert_eq!(ref_to(listed), Some("SigningKeyIds"), "{binary}");
+        assert_eq!(get_att(own), Some(("SigningKey", "Arn")), "{binary}");
+    }
+    assert_eq!(
+        template.parameter_default("SigningKeyIds").as_deref(),
+        Some("")
+    );
+    let alias = template.properties("SigningKeyAlias");
+    assert_eq!(ref_to(&alias["TargetKeyId"]), Some("SigningKey"));
+}
+
 /// Every action each function's role allows: what its code calls (see the template's comments).
 fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
     let logs = ["logs:CreateLogStream", "logs:PutLogEvents"];
@@ -115,6 +246,11 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
     // Signup and lost password confirm an unchanged user with a transaction's ConditionCheck.
     let unchanged = "dynamodb:ConditionCheckItem";
     let tokens = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
+    let sessions = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ];
     let mut actions: BTreeSet<&str> = logs.into_iter().collect();
     match binary {
         "LambdAuthLogin" => {
@@ -129,6 +265,16 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
             actions.extend(accounts);
             actions.insert(unchanged);
         }
+        "LambdAuthRefreshToken" => {
+            actions.extend(sessions);
+            actions.insert(tokens);
+        }
+        "LambdAuthLogout" => actions.extend(sessions),
+        "LambdAuthSessions" => {
+            actions.extend(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:DeleteItem"]);
+        }
+        // The public keys come from the signing key's policy; no table.
+        "LambdAuthJwks" => {}
         "LambdAuthMailer" => actions.extend([
             "dynamodb:GetItem",
             "dynamodb:UpdateItem",
