@@ -1,6 +1,8 @@
 //! The sample pages in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over
 //! `WebDriver`), served by the local runtime with the links taken from the mail it sent: the whole
-//! journey a person makes, and the policy message a too-short password gets.
+//! journey a person makes, and the policy message a too-short password gets; and a session kept
+//! by the pages past its access token's expiry, listed, ended on another device, and logged out
+//! everywhere.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,11 +12,20 @@ use lambdauth_local::dev::DevServer;
 use lambdauth_local::emulator::{answers_on, free_port};
 use lambdauth_local::proxy::SentMail;
 use lambdauth_tests::TestContext;
-use serde_json::json;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 const FIRST: &str = "correct horse battery staple";
 const SECOND: &str = "a second quite long passphrase";
 const THIRD: &str = "and a third one for the reset";
+
+/// The lifetime of access tokens in the sessions test, in seconds: short, so that the pages must
+/// refresh them while the test runs.
+const ACCESS_TOKEN_TTL: u64 = 3;
+/// The `User-Agent` of the sign-ins the sessions test makes over plain HTTP, as other devices.
+const OTHER_DEVICE: &str = "LambdAuthTestClient/1.0 (another device)";
+/// The longest wait for anything in the browser or the service.
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `chromedriver` on a free port, killed when dropped.
 struct Driver {
@@ -92,6 +103,11 @@ async fn submit(browser: &Client, fields: &[(&str, &str)]) -> (String, String) {
         .click()
         .await
         .expect("click");
+    answer(browser).await
+}
+
+/// The state and words of the page's message, once it has an answer.
+async fn answer(browser: &Client) -> (String, String) {
     let message = browser
         .wait()
         .at_most(Duration::from_secs(30))
@@ -244,6 +260,343 @@ async fn the_journey_through_the_sample_pages() {
     assert_eq!(state, "error", "{words}");
     assert!(words.contains("signed up more than once"), "{words}");
     let (state, words) = submit(&browser, &[("password", FIRST)]).await;
+    assert_eq!(state, "ok", "{words}");
+
+    browser.close().await.expect("close the browser");
+    server.stop().await;
+}
+
+/// One call to the API over plain HTTP, as another device makes it: `body` as JSON, `bearer` as
+/// the access token.
+async fn call(
+    site: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    bearer: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{site}{path}"))
+        .header("user-agent", OTHER_DEVICE);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.expect("an answer");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// An account for `email`, signed up and verified over plain HTTP.
+async fn verified_account(server: &DevServer, email: &str, password: &str) {
+    let site = server.url();
+    let credentials = json!({"email": email, "password": password});
+    let (status, body) = call(site, Method::POST, "/users", Some(&credentials), None).await;
+    assert_eq!((status, &body), (200, &json!({"created": true})));
+    let token = mail_with(server, email, "verify")
+        .await
+        .link_parameter("verify")
+        .expect("a verification token");
+    let verify = json!({"email": email, "verify": token});
+    let (status, body) = call(site, Method::POST, "/users/verify", Some(&verify), None).await;
+    assert_eq!((status, &body), (200, &json!({"verified": true})));
+}
+
+/// A sign-in over plain HTTP: the login answer.
+async fn http_login(site: &str, email: &str, password: &str) -> Value {
+    let credentials = json!({"email": email, "password": password});
+    let (status, body) = call(site, Method::POST, "/login", Some(&credentials), None).await;
+    assert_eq!((status, &body["login"]), (200, &json!(true)), "{body}");
+    body
+}
+
+/// What `POST /token/refresh` answers for `token`.
+async fn refresh_answer(site: &str, token: &Value) -> (u16, Value) {
+    let body = json!({"refreshToken": token});
+    call(site, Method::POST, "/token/refresh", Some(&body), None).await
+}
+
+/// The JSON the pages keep in `localStorage` under `key` (null when nothing is kept).
+async fn kept(browser: &Client, key: &str) -> Value {
+    let text = browser
+        .execute(
+            "return window.localStorage.getItem(arguments[0]);",
+            vec![json!(key)],
+        )
+        .await
+        .expect("localStorage");
+    text.as_str().map_or(Value::Null, |text| {
+        serde_json::from_str(text).expect("JSON")
+    })
+}
+
+/// The session the pages keep, once they keep one that differs from `other` (by access token).
+async fn session_other_than(browser: &Client, other: &Value) -> Value {
+    let started = Instant::now();
+    loop {
+        let session = kept(browser, "lambdauth.session").await;
+        if session["accessToken"].is_string() && session["accessToken"] != other["accessToken"] {
+            return session;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the pages kept no new session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One row of the sessions page: the session's id, whether it is this browser's, its words.
+struct Row {
+    id: String,
+    current: bool,
+    text: String,
+}
+
+/// The message's state and words and the sessions page's rows, read at one moment.
+async fn page_state(browser: &Client) -> (String, String, Vec<Row>) {
+    let read = browser
+        .execute(
+            "const message = document.getElementById('message');
+             const rows = [...document.querySelectorAll('#sessions li[data-session-id]')];
+             return [message.dataset.state || '', message.textContent,
+                     rows.map((li) => [li.dataset.sessionId, li.dataset.current, li.innerText])];",
+            vec![],
+        )
+        .await
+        .expect("the page's state");
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let rows = read[2]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| Row {
+            id: text(&row[0]),
+            current: row[1] == "true",
+            text: text(&row[2]),
+        })
+        .collect();
+    (text(&read[0]), text(&read[1]), rows)
+}
+
+/// The rows of the sessions page once it says it listed `count` of them.
+async fn listed(browser: &Client, count: usize) -> Vec<Row> {
+    let started = Instant::now();
+    loop {
+        let (state, words, rows) = page_state(browser).await;
+        assert_ne!(state, "error", "{words}");
+        if state == "ok" && rows.len() == count {
+            return rows;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the sessions page did not list {count} sessions: {words}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The state and words of the page's message once `done` accepts them.
+async fn message_when(browser: &Client, done: impl Fn(&str, &str) -> bool) -> (String, String) {
+    let started = Instant::now();
+    loop {
+        let (state, words, _) = page_state(browser).await;
+        if done(&state, &words) {
+            return (state, words);
+        }
+        assert!(started.elapsed() < PATIENCE, "{state}: {words}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .click()
+        .await
+        .expect("click");
+}
+
+#[tokio::test]
+async fn a_session_outlives_its_access_token_and_ends_everywhere() {
+    let ctx = TestContext::new("browser-sessions").await;
+    let ttl = ACCESS_TOKEN_TTL.to_string();
+    let server = ctx
+        .dev_server(&[("ACCESS_TOKEN_TTL_SECONDS", ttl.as_str())])
+        .await;
+    let site = server.url().to_owned();
+    let email = format!("{}keeper@example.com", ctx.prefix);
+    verified_account(&server, &email, FIRST).await;
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+
+    open(&browser, &format!("{site}/login.html")).await;
+    let (state, words) = submit(&browser, &[("email", &email), ("password", FIRST)]).await;
+    assert_eq!(state, "ok", "{words}");
+    let signed_in = session_other_than(&browser, &Value::Null).await;
+    assert_eq!(
+        signed_in["email"],
+        json!(email),
+        "the session of this sign-in"
+    );
+    let devices = kept(&browser, "lambdauth.devices").await;
+    assert!(devices[&email].is_string(), "the device token is kept");
+
+    // Another device signs in; its fresh access token lists both sessions, its own as current.
+    let phone = http_login(&site, &email, FIRST).await;
+    let (status, listing) = call(
+        &site,
+        Method::GET,
+        "/sessions",
+        None,
+        phone["accessToken"].as_str(),
+    )
+    .await;
+    assert_eq!(status, 200, "{listing}");
+    let current: Vec<_> = listing["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|session| session["current"] == json!(true))
+        .map(|session| session["id"].clone())
+        .collect();
+    assert_eq!(current, [phone["sessionId"].clone()], "{listing}");
+
+    // The browser is away for longer than its access token lives; back on the sessions page,
+    // the list still comes, through a refresh.
+    open(&browser, &format!("{site}/sessions.html")).await;
+    listed(&browser, 2).await;
+    let before = session_other_than(&browser, &Value::Null).await;
+    open(&browser, "about:blank").await;
+    let started = Instant::now();
+    loop {
+        let (status, _) = call(
+            &site,
+            Method::GET,
+            "/sessions",
+            None,
+            before["accessToken"].as_str(),
+        )
+        .await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < PATIENCE,
+            "an access token of {ACCESS_TOKEN_TTL} s still works after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    open(&browser, &format!("{site}/sessions.html")).await;
+    let rows = listed(&browser, 2).await;
+    let after = session_other_than(&browser, &before).await;
+    assert_ne!(after["refreshToken"], before["refreshToken"], "rotated");
+    assert_eq!(
+        after["sessionId"], signed_in["sessionId"],
+        "the same session"
+    );
+    let mine = rows.iter().find(|row| row.current).expect("a current row");
+    assert_eq!(json!(mine.id), signed_in["sessionId"]);
+    let other = rows.iter().find(|row| !row.current).expect("another row");
+    assert_eq!(json!(other.id), phone["sessionId"]);
+    assert!(other.text.contains("LambdAuthTestClient"), "{}", other.text);
+    // No token or device token is ever written into the page.
+    let source = browser.source().await.expect("the page's source");
+    for secret in [
+        &after["accessToken"],
+        &after["refreshToken"],
+        &devices[&email],
+    ] {
+        let secret = secret.as_str().expect("a token");
+        assert!(!source.contains(secret), "a token is on the page");
+    }
+
+    // While the page stays open, it refreshes by itself before the access token expires.
+    let kept_open = session_other_than(&browser, &after).await;
+    click(&browser, "reload").await;
+    listed(&browser, 2).await;
+
+    // Ending the other device's session: it leaves the list, and its refresh token is refused.
+    let end = browser
+        .find_all(Locator::Css(
+            "#sessions li[data-current='false'] button.end",
+        ))
+        .await
+        .expect("end buttons");
+    assert_eq!(end.len(), 1);
+    end[0].click().await.expect("click");
+    let rows = listed(&browser, 1).await;
+    assert!(rows[0].current);
+    let (status, body) = refresh_answer(&site, &phone["refreshToken"]).await;
+    assert_eq!(
+        (status, &body["refreshed"], &body["error"]["code"]),
+        (401, &json!(false), &json!("InvalidRefreshToken")),
+        "{body}"
+    );
+
+    // Logging out everywhere ends this browser's session and a third device's.
+    let tablet = http_login(&site, &email, FIRST).await;
+    click(&browser, "reload").await;
+    listed(&browser, 2).await;
+    let last = session_other_than(&browser, &Value::Null).await;
+    click(&browser, "logout-everywhere").await;
+    let (state, words) = message_when(&browser, |state, words| {
+        state == "error" || (state == "ok" && words.contains("everywhere"))
+    })
+    .await;
+    assert_eq!(state, "ok", "{words}");
+    let signed_out = browser
+        .find(Locator::Id("signed-out"))
+        .await
+        .expect("signed-out");
+    assert!(signed_out.is_displayed().await.expect("displayed"));
+    assert_eq!(kept(&browser, "lambdauth.session").await, Value::Null);
+    assert!(
+        kept(&browser, "lambdauth.devices").await[&email].is_string(),
+        "the device token outlives the logout"
+    );
+    for token in [
+        &signed_in["refreshToken"],
+        &kept_open["refreshToken"],
+        &last["refreshToken"],
+        &tablet["refreshToken"],
+    ] {
+        let (status, body) = refresh_answer(&site, token).await;
+        assert_eq!(
+            (status, &body["refreshed"], &body["error"]["code"]),
+            (401, &json!(false), &json!("InvalidRefreshToken")),
+            "{body}"
+        );
+    }
+
+    // The sessions page lists nothing any more.
+    open(&browser, &format!("{site}/sessions.html")).await;
+    let signed_out = browser
+        .find(Locator::Id("signed-out"))
+        .await
+        .expect("signed-out");
+    assert!(signed_out.is_displayed().await.expect("displayed"));
+    let rows = browser
+        .find_all(Locator::Css("#sessions li"))
+        .await
+        .expect("rows");
+    assert!(rows.is_empty());
+
+    // Signing in again from this browser (now with its device token) works.
+    open(&browser, &format!("{site}/login.html")).await;
+    let (state, words) = submit(&browser, &[("email", &email), ("password", FIRST)]).await;
     assert_eq!(state, "ok", "{words}");
 
     browser.close().await.expect("close the browser");
