@@ -35,7 +35,7 @@ fn header_value(value: &str) -> Value {
         .unwrap_or_else(|| Value::String(value.to_owned()))
 }
 
-/// The HTTP methods an OpenAPI path item can have.
+/// The HTTP methods a path item of the document can have.
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -178,6 +178,11 @@ fn the_document_has_exactly_the_routes_of_the_functions() {
 
 const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "contract@example.com";
+/// A refresh request's body.
+fn refresh(token: &Value) -> Value {
+    json!({ "refreshToken": token })
+}
+
 /// A refresh token of the right shape (user, session, secret) that no session has.
 const UNKNOWN_REFRESH_TOKEN: &str = "00000000-0000-4000-8000-000000000000.AAAAAAAAAAAAAAAAAAAAAA.\
     ssssssssssssssssssssssssssssssssssssssssssss";
@@ -197,7 +202,7 @@ impl Checker {
 
     /// `POST`s `body` to `function`'s first route.
     async fn call(&mut self, app: &TestApp, function: Function, body: Value) -> Answer {
-        let answer = app.http(function, &body.to_string()).await;
+        let answer = Box::pin(app.http(function, &body.to_string())).await;
         self.record(function, function.routes()[0], &answer);
         answer
     }
@@ -213,7 +218,7 @@ impl Checker {
         headers: &[(&str, &str)],
     ) -> Answer {
         let route = route_of(function, method, path);
-        let answer = app.route(function, method, path, body, headers).await;
+        let answer = Box::pin(app.route(function, method, path, body, headers)).await;
         self.record(function, route, &answer);
         answer
     }
@@ -378,7 +383,7 @@ impl Checker {
         self.call(
             &app,
             Function::RefreshToken,
-            json!({"refreshToken": session["refreshToken"]}),
+            refresh(&session["refreshToken"]),
         )
         .await;
 
@@ -403,7 +408,7 @@ impl Checker {
             .call(
                 &app,
                 Function::RefreshToken,
-                json!({"refreshToken": session["refreshToken"]}),
+                refresh(&session["refreshToken"]),
             )
             .await;
         assert_eq!(contended.status, 429, "{}", contended.body);
@@ -438,59 +443,88 @@ impl Checker {
     async fn session_answers(&mut self) {
         let app = TestApp::spawn("openapi-sessions").await;
         self.verified_user(&app, EMAIL).await;
-        let first = self.login(&app, EMAIL, None).await;
-        let device = first["deviceToken"].as_str().unwrap();
-        let second = self.login(&app, EMAIL, Some(device)).await;
-        let third = self.login(&app, EMAIL, Some(&"d".repeat(43))).await;
-        self.call(
-            &app,
-            Function::Login,
-            json!({"email": EMAIL, "password": PASSWORD, "deviceToken": 7}),
-        )
-        .await;
+        let [first, second, third] = self.session_logins(&app).await;
+        let refreshed = self.refresh_answers(&app, &first).await;
+        let access = format!("Bearer {}", refreshed["accessToken"].as_str().unwrap());
+        self.sessions_route_answers(&app, &access, &second).await;
+        self.logout_answers(&app, &access, &refreshed, &third).await;
+        self.issuer_answers(&app).await;
+    }
 
-        let refresh = |token: &Value| json!({ "refreshToken": token });
-        let refreshed = self
+    /// Three sessions of [`EMAIL`]: without a device token, with its device token, and with an
+    /// unknown one from a client that names itself; and a device token of the wrong type.
+    async fn session_logins(&mut self, app: &TestApp) -> [Value; 3] {
+        let first = self.login(app, EMAIL, None).await;
+        let device = first["deviceToken"].as_str().unwrap();
+        let second = self.login(app, EMAIL, Some(device)).await;
+        let third = json!({"email": EMAIL, "password": PASSWORD, "deviceToken": "d".repeat(43)});
+        let third = Box::pin(app.http_with(
+            Function::Login,
+            &third.to_string(),
+            &[("user-agent", "contract test")],
+        ))
+        .await;
+        self.record(Function::Login, Function::Login.routes()[0], &third);
+        assert_eq!(third.status, 200, "{}", third.body);
+        let malformed = self
             .call(
-                &app,
-                Function::RefreshToken,
-                refresh(&first["refreshToken"]),
+                app,
+                Function::Login,
+                json!({"email": EMAIL, "password": PASSWORD, "deviceToken": 7}),
             )
             .await;
+        assert_eq!(malformed.status, 400, "{}", malformed.body);
+        [first, second, third.body]
+    }
+
+    /// Refreshes of `login`'s session, unknown tokens and malformed bodies; the refresh answer.
+    async fn refresh_answers(&mut self, app: &TestApp, login: &Value) -> Value {
+        let refreshed = self
+            .call(app, Function::RefreshToken, refresh(&login["refreshToken"]))
+            .await;
         assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-        let refreshed = refreshed.body;
         for unknown in [UNKNOWN_REFRESH_TOKEN.to_owned(), "r".repeat(43)] {
             let unknown = self
-                .call(&app, Function::RefreshToken, refresh(&json!(unknown)))
+                .call(app, Function::RefreshToken, refresh(&json!(unknown)))
                 .await;
             assert_eq!(unknown.status, 401, "{}", unknown.body);
         }
         for malformed in [
             json!({}),
             json!({"refreshToken": 7}),
-            json!({"refreshToken": refreshed["refreshToken"], "scope": "all"}),
+            json!({"refreshToken": refreshed.body["refreshToken"], "scope": "all"}),
         ] {
-            let answer = self.call(&app, Function::RefreshToken, malformed).await;
+            let answer = self.call(app, Function::RefreshToken, malformed).await;
             assert_eq!(answer.status, 400, "{}", answer.body);
         }
+        refreshed.body
+    }
 
-        let access = format!("Bearer {}", refreshed["accessToken"].as_str().unwrap());
-        let bearer = [("authorization", access.as_str())];
+    /// The sessions routes with the `Authorization` value `access`: listed, refused without
+    /// or with a bad token, `other`'s session ended, sessions that are not the caller's.
+    async fn sessions_route_answers(&mut self, app: &TestApp, access: &str, other: &Value) {
+        let bearer = [("authorization", access)];
         let listed = self
-            .send(&app, Function::Sessions, "GET", "/sessions", None, &bearer)
+            .send(app, Function::Sessions, "GET", "/sessions", None, &bearer)
             .await;
         assert_eq!(listed.status, 200, "{}", listed.body);
-        assert_eq!(listed.body["sessions"].as_array().unwrap().len(), 3);
+        let listed = listed.body["sessions"].as_array().unwrap().clone();
+        assert_eq!(listed.len(), 3);
+        assert!(
+            listed
+                .iter()
+                .any(|session| session["userAgent"] == "contract test")
+        );
         for headers in [&[][..], &[("authorization", "Bearer not.a.token")][..]] {
             let refused = self
-                .send(&app, Function::Sessions, "GET", "/sessions", None, headers)
+                .send(app, Function::Sessions, "GET", "/sessions", None, headers)
                 .await;
             assert_eq!(refused.status, 401, "{}", refused.body);
         }
         // A body the route does not read.
         let ignored = self
             .send(
-                &app,
+                app,
                 Function::Sessions,
                 "GET",
                 "/sessions",
@@ -499,62 +533,72 @@ impl Checker {
             )
             .await;
         assert_eq!(ignored.status, 200, "{}", ignored.body);
-        let second_session = format!("/sessions/{}", second["sessionId"].as_str().unwrap());
+        let other = format!("/sessions/{}", other["sessionId"].as_str().unwrap());
         for (path, headers, status) in [
-            (second_session.as_str(), &[][..], 401),
-            (second_session.as_str(), &bearer[..], 200),
-            (second_session.as_str(), &bearer[..], 404),
+            (other.as_str(), &[][..], 401),
+            (other.as_str(), &bearer[..], 200),
+            (other.as_str(), &bearer[..], 404),
             ("/sessions/no-such-session", &bearer[..], 404),
         ] {
             let answer = self
-                .send(&app, Function::Sessions, "DELETE", path, None, headers)
+                .send(app, Function::Sessions, "DELETE", path, None, headers)
                 .await;
             assert_eq!(answer.status, status, "DELETE {path}: {}", answer.body);
         }
         // Another user's session is not the caller's to end.
-        let other = "other@example.com";
-        self.verified_user(&app, other).await;
-        let others = self.login(&app, other, None).await;
-        let path = format!("/sessions/{}", others["sessionId"].as_str().unwrap());
+        let stranger = "stranger@example.com";
+        self.verified_user(app, stranger).await;
+        let strangers = self.login(app, stranger, None).await;
+        let path = format!("/sessions/{}", strangers["sessionId"].as_str().unwrap());
         let answer = self
-            .send(&app, Function::Sessions, "DELETE", &path, None, &bearer)
+            .send(app, Function::Sessions, "DELETE", &path, None, &bearer)
             .await;
         assert_eq!(answer.status, 404, "{}", answer.body);
+    }
 
+    /// Logouts of `refreshed`'s session (the `Authorization` value `access`), twice, of an
+    /// unknown token, of `last`'s session everywhere, malformed ones; then the ended sessions.
+    async fn logout_answers(
+        &mut self,
+        app: &TestApp,
+        access: &str,
+        refreshed: &Value,
+        last: &Value,
+    ) {
         let logout = |token: &Value, everywhere: Value| json!({ "refreshToken": token, "everywhere": everywhere });
         for body in [
             logout(&refreshed["refreshToken"], json!(false)),
             json!({ "refreshToken": refreshed["refreshToken"] }),
             logout(&json!(UNKNOWN_REFRESH_TOKEN), json!(true)),
-            logout(&third["refreshToken"], json!(true)),
+            logout(&last["refreshToken"], json!(true)),
         ] {
-            let answer = self.call(&app, Function::Logout, body).await;
+            let answer = self.call(app, Function::Logout, body).await;
             assert_eq!(answer.status, 200, "{}", answer.body);
         }
         for malformed in [
-            logout(&third["refreshToken"], json!("yes")),
+            logout(&last["refreshToken"], json!("yes")),
             json!({"everywhere": true}),
         ] {
-            let answer = self.call(&app, Function::Logout, malformed).await;
+            let answer = self.call(app, Function::Logout, malformed).await;
             assert_eq!(answer.status, 400, "{}", answer.body);
         }
         // Ended sessions: their access tokens are refused, their refresh tokens too.
+        let bearer = [("authorization", access)];
         let ended = self
-            .send(&app, Function::Sessions, "GET", "/sessions", None, &bearer)
+            .send(app, Function::Sessions, "GET", "/sessions", None, &bearer)
             .await;
         assert_eq!(ended.status, 401, "{}", ended.body);
         let ended = self
-            .call(
-                &app,
-                Function::RefreshToken,
-                refresh(&third["refreshToken"]),
-            )
+            .call(app, Function::RefreshToken, refresh(&last["refreshToken"]))
             .await;
         assert_eq!(ended.status, 401, "{}", ended.body);
+    }
 
+    /// The OpenID configuration and the key set.
+    async fn issuer_answers(&mut self, app: &TestApp) {
         let configuration = self
             .send(
-                &app,
+                app,
                 Function::Jwks,
                 "GET",
                 "/.well-known/openid-configuration",
@@ -570,7 +614,7 @@ impl Checker {
         );
         let keys = self
             .send(
-                &app,
+                app,
                 Function::Jwks,
                 "GET",
                 "/.well-known/jwks.json",
