@@ -289,7 +289,7 @@ pub enum Refresh {
     /// Write `session` (on the condition of the version read) and hand out `token`.
     Rotated {
         /// The session after the rotation.
-        session: Session,
+        session: Box<Session>,
         /// Its new refresh token.
         token: RefreshToken,
     },
@@ -324,7 +324,7 @@ pub fn refresh(
     let hash = presented.hash();
     let previous = if hash == session.refresh_hash {
         Some(RetiredToken {
-            hash: session.refresh_hash.clone(),
+            hash: session.refresh_hash,
             retired_at: now,
         })
     } else {
@@ -347,7 +347,7 @@ pub fn refresh(
         ..session.clone()
     };
     Ok(Refresh::Rotated {
-        session: rotated,
+        session: Box::new(rotated),
         token,
     })
 }
@@ -396,7 +396,7 @@ mod tests {
         rng: &mut SeededRandomness,
     ) -> (Session, RefreshToken) {
         match refresh(session, token, 2, at, &SessionPolicy::default(), rng).unwrap() {
-            Refresh::Rotated { session, token } => (session, token),
+            Refresh::Rotated { session, token } => (*session, token),
             other => panic!("expected a rotation, got {other:?}"),
         }
     }

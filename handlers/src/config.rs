@@ -540,7 +540,10 @@ mod tests {
                 .unwrap_err()
                 .variable
         };
-        assert_eq!(with(("ACCESS_TOKEN_TTL_SECONDS", "3601")), "ACCESS_TOKEN_TTL_SECONDS");
+        assert_eq!(
+            with(("ACCESS_TOKEN_TTL_SECONDS", "3601")),
+            "ACCESS_TOKEN_TTL_SECONDS"
+        );
         assert_eq!(with(("SESSION_MAX_SECONDS", "0")), "SESSION_MAX_SECONDS");
         assert_eq!(with(("ISSUER_URL", "auth.example.com")), "ISSUER_URL");
         assert_eq!(
@@ -572,7 +575,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.core.table_name, "t");
-        assert_eq!(config.tokens.keys.signing_key_ids, ["alias/new", "alias/old"]);
+        assert_eq!(
+            config.tokens.keys.signing_key_ids,
+            ["alias/new", "alias/old"]
+        );
         assert_eq!(config.tokens.keys.issuer, "https://auth.example.com");
         assert_eq!(config.tokens.audience, DEFAULT_ACCESS_TOKEN_AUDIENCE);
         assert_eq!(config.tokens.ttl, Duration::from_mins(15));

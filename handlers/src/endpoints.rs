@@ -167,7 +167,8 @@ pub async fn login(
                 .http
                 .as_ref()
                 .and_then(|http| http.user_agent.as_deref());
-            sessions.start(identity, user, user_agent).await
+            // Boxed: the three concurrent calls make a large future.
+            Box::pin(sessions.start(identity, user, user_agent)).await
         }
         Some(LoginAnswer::NotVerified) => Ok(ApiError::UserNotVerified.into_response()),
         Some(LoginAnswer::Failed) | None => Ok(failed()),

@@ -103,8 +103,8 @@ pub struct LoggedInUser<'a> {
     pub device_token: &'a str,
 }
 
-fn refused() -> Outcome {
-    Ok(ApiError::InvalidRefreshToken.into_response())
+fn refused() -> ApiResponse {
+    ApiError::InvalidRefreshToken.into_response()
 }
 
 /// The session `token` names and its user, if both exist and the user is the token's.
@@ -132,12 +132,12 @@ pub async fn refresh_token(
 ) -> Outcome {
     let body: RefreshTokenBody = parse_body(&request.body)?;
     let Ok(presented) = RefreshToken::parse(&body.refresh_token) else {
-        return refused();
+        return Ok(refused());
     };
     let store = &issuer.store;
     for _ in 0..MAX_TRIES {
         let Some((session, user)) = load_session(store, &presented).await? else {
-            return refused();
+            return Ok(refused());
         };
         let now = now();
         let generation = user.sessions.generation;
@@ -149,7 +149,7 @@ pub async fn refresh_token(
             &issuer.policy,
             &mut OsRandomness,
         )? {
-            Refresh::Refused => return refused(),
+            Refresh::Refused => return Ok(refused()),
             Refresh::ReuseDetected => {
                 match store
                     .delete_session(&session.subject, &session.id, Some(session.version))
@@ -160,7 +160,7 @@ pub async fn refresh_token(
                             session = session.id.as_str(),
                             "a retired refresh token was presented after the grace: session ended"
                         );
-                        return refused();
+                        return Ok(refused());
                     }
                     Err(StoreError::Conflict) => {}
                     Err(error) => return Err(error.into()),
@@ -286,16 +286,15 @@ fn rfc3339(at: Timestamp) -> String {
 /// (`DELETE /sessions/{id}`). The token is checked here too (a direct invoke has no authorizer
 /// in front), and must belong to a session still alive.
 pub async fn sessions(access: &SessionsAccess, request: Request) -> Outcome {
-    let (token, end) = match &request.http {
-        Some(http) => (
+    let (token, end) = if let Some(http) = &request.http {
+        (
             bearer(http.authorization.as_deref()).map(str::to_owned),
             (http.method == "DELETE")
                 .then(|| http.path_parameters.get("id").cloned().unwrap_or_default()),
-        ),
-        None => {
-            let body: SessionsBody = parse_body(&request.body)?;
-            (Some(body.access_token), body.end)
-        }
+        )
+    } else {
+        let body: SessionsBody = parse_body(&request.body)?;
+        (Some(body.access_token), body.end)
     };
     let unauthorized = || Ok(ApiError::InvalidAccessToken.into_response());
     let Some(token) = token else {
@@ -358,24 +357,23 @@ struct JwksBody {
 
 /// `LambdAuthJwks`: `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`.
 pub async fn jwks(keys: &KmsKeys, request: Request) -> Outcome {
-    let configuration = match &request.http {
-        Some(http) => http.path.ends_with(OPENID_CONFIGURATION_PATH),
-        None => {
-            let body: JwksBody = if request.body.is_empty() {
-                JwksBody { document: None }
-            } else {
-                parse_body(&request.body)?
-            };
-            match body.document.as_deref() {
-                None | Some("jwks") => false,
-                Some("openid-configuration") => true,
-                Some(_) => {
-                    return Err(ApiError::bad_request(
-                        "InvalidDocument",
-                        "document is `jwks` or `openid-configuration`",
-                    )
-                    .into());
-                }
+    let configuration = if let Some(http) = &request.http {
+        http.path.ends_with(OPENID_CONFIGURATION_PATH)
+    } else {
+        let body: JwksBody = if request.body.is_empty() {
+            JwksBody { document: None }
+        } else {
+            parse_body(&request.body)?
+        };
+        match body.document.as_deref() {
+            None | Some("jwks") => false,
+            Some("openid-configuration") => true,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "InvalidDocument",
+                    "document is `jwks` or `openid-configuration`",
+                )
+                .into());
             }
         }
     };

@@ -47,7 +47,7 @@ pub struct PublicJwk {
 }
 
 impl PublicJwk {
-    /// The JWK of a public key in KMS's form (DER SubjectPublicKeyInfo).
+    /// The JWK of a public key in KMS's form (DER `SubjectPublicKeyInfo`).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, HandlerError> {
         let key = rsa::PublicKey::from_public_key_der(der).map_err(|e| {
             HandlerError::Internal(format!("the signing key is not an RSA public key: {e}"))

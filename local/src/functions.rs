@@ -110,9 +110,14 @@ impl Functions {
 
     /// Handles a Lambda event (HTTP API or direct invoke) for `function`, as its Lambda would.
     pub async fn handle_event(&self, function: Function, event: Value, request_id: &str) -> Value {
-        envelope::handle_event(function.name(), event, request_id, |request| {
-            self.call(function, request)
-        })
+        // Boxed: one future for every function nests deep enough otherwise to exceed the
+        // compiler's layout depth in the callers.
+        Box::pin(envelope::handle_event(
+            function.name(),
+            event,
+            request_id,
+            |request| Box::pin(self.call(function, request)),
+        ))
         .await
     }
 }

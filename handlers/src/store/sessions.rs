@@ -208,7 +208,7 @@ impl UserStore {
         request.send().await.map_err(|error| {
             if error
                 .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception())
+                .is_some_and(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception)
             {
                 StoreError::Conflict
             } else {
@@ -263,6 +263,6 @@ mod tests {
             panic!("no rotation");
         };
         let item = session_to_item(&rotated, &policy);
-        assert_eq!(session_from_item(&item).unwrap(), rotated);
+        assert_eq!(session_from_item(&item).unwrap(), *rotated);
     }
 }

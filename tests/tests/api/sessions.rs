@@ -12,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lambdauth_domain::Clock as _;
 use lambdauth_handlers::Function;
 use lambdauth_handlers::tokens::PublicJwk;
 use lambdauth_tests::app::{Answer, TestApp};
@@ -163,7 +164,7 @@ async fn a_refresh_rotates_and_a_retired_token_refreshes_only_inside_the_grace()
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     assert_eq!(refreshed.body["refreshed"], true);
     assert_eq!(refreshed.body["sessionId"], login["sessionId"]);
-    assert_eq!(refreshed.body["identityId"].is_string(), true);
+    assert!(refreshed.body["identityId"].is_string());
     let second = text(&refreshed.body, "refreshToken");
     assert_ne!(second, first);
     let keys = served_key_set(&app).await;
@@ -400,25 +401,117 @@ async fn kid_of(kms: &aws_sdk_kms::Client, key_id: &str) -> String {
     PublicJwk::from_spki_der(der.as_ref()).unwrap().kid
 }
 
+/// Tokens a forger could try, each with what makes it bad: made with the service's own key
+/// (`signing_key`) where only a claim is wrong, with another key, or not signed at all.
+async fn forgeries(
+    kms: &aws_sdk_kms::Client,
+    signing_key: &str,
+    access: &str,
+    claims: &Value,
+) -> Vec<(&'static str, Option<String>)> {
+    let kid = kid_of(kms, signing_key).await;
+    let now = lambdauth_domain::SystemClock.now().as_secs();
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let with = |changes: Value| {
+        let mut forged = claims.clone();
+        for (name, value) in changes.as_object().unwrap() {
+            forged[name] = value.clone();
+        }
+        forged
+    };
+    let other_key = kms
+        .create_key()
+        .key_spec(KeySpec::Rsa2048)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let other_header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(kms, &other_key).await});
+    let mut tampered = access.to_owned();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let forged_sub = {
+        let parts: Vec<&str> = access.split('.').collect();
+        let payload = URL_SAFE_NO_PAD
+            .encode(with(json!({"sub": "00000000-0000-4000-8000-000000000000"})).to_string());
+        format!("{}.{payload}.{}", parts[0], parts[2])
+    };
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let forgeries = [
+        ("no token", None),
+        ("a tampered signature", Some(tampered)),
+        ("a changed claim", Some(forged_sub)),
+        ("alg none", Some(none)),
+        (
+            "an unknown kid",
+            Some(sign_with_kms(kms, &other_key, &other_header, claims).await),
+        ),
+        (
+            "an expired token",
+            Some(
+                sign_with_kms(
+                    kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"iat": now - 1000, "nbf": now - 1000, "exp": now - 100})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a token not valid yet",
+            Some(
+                sign_with_kms(
+                    kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"nbf": now + 600, "exp": now + 1200})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a wrong audience",
+            Some(
+                sign_with_kms(
+                    kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"aud": "another-api"})),
+                )
+                .await,
+            ),
+        ),
+        (
+            "a wrong issuer",
+            Some(
+                sign_with_kms(
+                    kms,
+                    signing_key,
+                    &header,
+                    &with(json!({"iss": "https://evil.example.com"})),
+                )
+                .await,
+            ),
+        ),
+    ];
+    forgeries.into()
+}
+
 #[tokio::test]
 async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() {
     let app = TestApp::spawn("sessions-authorizer").await;
     app.verified_user(EMAIL, PASSWORD).await;
     let server = app.ctx.dev_server(&[]).await;
     let client = reqwest::Client::new();
-    let login: Value = serde_json::from_str(
-        &client
-            .post(format!("{}/login", server.url()))
-            .header("content-type", "application/json")
-            .body(json!({"email": EMAIL, "password": PASSWORD}).to_string())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let login = login_over_http(&client, server.url()).await;
     let access = text(&login, "accessToken");
     let sessions = |token: Option<String>| {
         let mut request = client.get(format!("{}/sessions", server.url()));
@@ -453,106 +546,7 @@ async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() 
 
     let kms = aws_sdk_kms::Client::new(&app.ctx.sdk);
     let signing_key = &server.provisioned().signing_key_id;
-    let kid = kid_of(&kms, signing_key).await;
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap();
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-    let with = |changes: Value| {
-        let mut forged = claims.clone();
-        for (name, value) in changes.as_object().unwrap() {
-            forged[name] = value.clone();
-        }
-        forged
-    };
-    let other_key = kms
-        .create_key()
-        .key_spec(KeySpec::Rsa2048)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
-    let other_header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(&kms, &other_key).await});
-    let mut tampered = access.clone();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
-    let forged_sub = {
-        let parts: Vec<&str> = access.split('.').collect();
-        let payload = URL_SAFE_NO_PAD
-            .encode(with(json!({"sub": "00000000-0000-4000-8000-000000000000"})).to_string());
-        format!("{}.{payload}.{}", parts[0], parts[2])
-    };
-    let none = format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let forgeries = [
-        ("no token", None),
-        ("a tampered signature", Some(tampered)),
-        ("a changed claim", Some(forged_sub)),
-        ("alg none", Some(none)),
-        (
-            "an unknown kid",
-            Some(sign_with_kms(&kms, &other_key, &other_header, &claims).await),
-        ),
-        (
-            "an expired token",
-            Some(
-                sign_with_kms(
-                    &kms,
-                    signing_key,
-                    &header,
-                    &with(json!({"iat": now - 1000, "nbf": now - 1000, "exp": now - 100})),
-                )
-                .await,
-            ),
-        ),
-        (
-            "a token not valid yet",
-            Some(
-                sign_with_kms(
-                    &kms,
-                    signing_key,
-                    &header,
-                    &with(json!({"nbf": now + 600, "exp": now + 1200})),
-                )
-                .await,
-            ),
-        ),
-        (
-            "a wrong audience",
-            Some(
-                sign_with_kms(
-                    &kms,
-                    signing_key,
-                    &header,
-                    &with(json!({"aud": "another-api"})),
-                )
-                .await,
-            ),
-        ),
-        (
-            "a wrong issuer",
-            Some(
-                sign_with_kms(
-                    &kms,
-                    signing_key,
-                    &header,
-                    &with(json!({"iss": "https://evil.example.com"})),
-                )
-                .await,
-            ),
-        ),
-    ];
-    for (what, token) in forgeries {
+    for (what, token) in forgeries(&kms, signing_key, &access, &claims).await {
         let (status, body) = sessions(token.clone()).await;
         assert_eq!(status, 401, "{what}: {body}");
         assert_eq!(body, r#"{"message":"Unauthorized"}"#, "{what}");
@@ -564,23 +558,38 @@ async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() 
             assert_eq!(direct["error"]["code"], "InvalidAccessToken", "{what}");
         }
     }
-    // A token the server signed itself, with the right claims, passes.
-    let good = sign_with_kms(&kms, signing_key, &header, &with(json!({"jti": "again"}))).await;
+    // A token signed with the service's key, with the right claims, passes.
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(&kms, signing_key).await});
+    let good = sign_with_kms(&kms, signing_key, &header, &claims).await;
     assert_eq!(sessions(Some(good)).await.0, 200);
 
-    // Ending another session: 404 for an id that is not the caller's, 200 for one that is.
-    let second: Value = serde_json::from_str(
-        &client
-            .post(format!("{}/login", server.url()))
-            .body(json!({"email": EMAIL, "password": PASSWORD}).to_string())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    server.stop().await;
+}
+
+/// Logs `EMAIL` in through the dev server at `url`: the answer's body.
+async fn login_over_http(client: &reqwest::Client, url: &str) -> Value {
+    let text = client
+        .post(format!("{url}/login"))
+        .header("content-type", "application/json")
+        .body(json!({"email": EMAIL, "password": PASSWORD}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn a_caller_ends_its_own_other_sessions_and_no_one_elses() {
+    let app = TestApp::spawn("sessions-end").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let server = app.ctx.dev_server(&[]).await;
+    let client = reqwest::Client::new();
+    let access = text(&login_over_http(&client, server.url()).await, "accessToken");
+    let second = login_over_http(&client, server.url()).await;
+    // 404 for an id that is not the caller's, 200 for one that is.
     let delete = |id: String| {
         let request = client
             .delete(format!("{}/sessions/{id}", server.url()))

@@ -1,5 +1,5 @@
 //! Who may do what: the link-token key lets only the functions that seal tokens encrypt and only
-//! the mailer decrypt, the signing key lets only Login and RefreshToken sign and only the
+//! the mailer decrypt, the signing key lets only `Login` and `RefreshToken` sign and only the
 //! functions that read the signing keys fetch their public halves, each function has a role of
 //! its own naming exactly the actions its code calls, and the identity pool admits only
 //! developer-authenticated identities.
