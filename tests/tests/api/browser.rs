@@ -427,6 +427,159 @@ async fn click(browser: &Client, id: &str) {
         .expect("click");
 }
 
+/// The refresh answer to each of `tokens` is 401 `InvalidRefreshToken`.
+async fn refused(site: &str, tokens: &[&Value]) {
+    for token in tokens {
+        let (status, body) = refresh_answer(site, token).await;
+        assert_eq!(
+            (status, &body["refreshed"], &body["error"]["code"]),
+            (401, &json!(false), &json!("InvalidRefreshToken")),
+            "{body}"
+        );
+    }
+}
+
+/// Signs in on the login page: the session the pages keep.
+async fn sign_in(browser: &Client, site: &str, email: &str) -> Value {
+    open(browser, &format!("{site}/login.html")).await;
+    let (state, words) = submit(browser, &[("email", email), ("password", FIRST)]).await;
+    assert_eq!(state, "ok", "{words}");
+    let session = session_other_than(browser, &Value::Null).await;
+    assert_eq!(
+        session["email"],
+        json!(email),
+        "the session of this sign-in"
+    );
+    session
+}
+
+/// Another device's sign-in over plain HTTP, whose fresh access token lists the account's
+/// sessions with its own as the current one.
+async fn another_device(site: &str, email: &str) -> Value {
+    let device = http_login(site, email, FIRST).await;
+    let bearer = device["accessToken"].as_str();
+    let (status, listing) = call(site, Method::GET, "/sessions", None, bearer).await;
+    assert_eq!(status, 200, "{listing}");
+    let current: Vec<_> = listing["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|session| session["current"] == json!(true))
+        .map(|session| session["id"].clone())
+        .collect();
+    assert_eq!(current, [device["sessionId"].clone()], "{listing}");
+    device
+}
+
+/// Waits until `/sessions` refuses `session`'s access token: it has expired.
+async fn expired(site: &str, session: &Value) {
+    let started = Instant::now();
+    loop {
+        let bearer = session["accessToken"].as_str();
+        let (status, body) = call(site, Method::GET, "/sessions", None, bearer).await;
+        if status == 401 {
+            return;
+        }
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "an access token of {ACCESS_TOKEN_TTL} s still works after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The browser is away for longer than its access token lives; back on the sessions page, the
+/// list still comes, through a refresh, and the page keeps refreshing while it stays open.
+/// Answers the newest session the page keeps.
+async fn outlive_the_access_token(
+    browser: &Client,
+    site: &str,
+    signed_in: &Value,
+    phone: &Value,
+) -> Value {
+    open(browser, &format!("{site}/sessions.html")).await;
+    listed(browser, 2).await;
+    let before = session_other_than(browser, &Value::Null).await;
+    open(browser, "about:blank").await;
+    expired(site, &before).await;
+    open(browser, &format!("{site}/sessions.html")).await;
+    let rows = listed(browser, 2).await;
+    let after = session_other_than(browser, &before).await;
+    assert_ne!(after["refreshToken"], before["refreshToken"], "rotated");
+    assert_eq!(after["sessionId"], signed_in["sessionId"], "one session");
+    let mine = rows.iter().find(|row| row.current).expect("a current row");
+    assert_eq!(json!(mine.id), signed_in["sessionId"]);
+    let other = rows.iter().find(|row| !row.current).expect("another row");
+    assert_eq!(json!(other.id), phone["sessionId"]);
+    assert!(other.text.contains("LambdAuthTestClient"), "{}", other.text);
+
+    // No token or device token is ever written into the page.
+    let source = browser.source().await.expect("the page's source");
+    let devices = kept(browser, "lambdauth.devices").await;
+    let device = &devices[signed_in["email"].as_str().expect("email")];
+    for secret in [&after["accessToken"], &after["refreshToken"], device] {
+        let secret = secret.as_str().expect("a token");
+        assert!(!source.contains(secret), "a token is on the page");
+    }
+
+    // While the page stays open, it refreshes by itself before the access token expires.
+    let kept_open = session_other_than(browser, &after).await;
+    click(browser, "reload").await;
+    listed(browser, 2).await;
+    kept_open
+}
+
+/// Ends the other device's session from its row: it leaves the list, and its refresh token is
+/// refused.
+async fn end_the_other_device(browser: &Client, site: &str, phone: &Value) {
+    let end = browser
+        .find_all(Locator::Css(
+            "#sessions li[data-current='false'] button.end",
+        ))
+        .await
+        .expect("end buttons");
+    assert_eq!(end.len(), 1);
+    end[0].click().await.expect("click");
+    let rows = listed(browser, 1).await;
+    assert!(rows[0].current);
+    refused(site, &[&phone["refreshToken"]]).await;
+}
+
+/// Logs out everywhere on the sessions page: the page forgets the session but not the device
+/// token, and says so. Answers the session the page kept last.
+async fn log_out_everywhere(browser: &Client, email: &str) -> Value {
+    let last = session_other_than(browser, &Value::Null).await;
+    click(browser, "logout-everywhere").await;
+    let (state, words) = message_when(browser, |state, words| {
+        state == "error" || (state == "ok" && words.contains("everywhere"))
+    })
+    .await;
+    assert_eq!(state, "ok", "{words}");
+    assert_signed_out(browser).await;
+    assert_eq!(kept(browser, "lambdauth.session").await, Value::Null);
+    assert!(
+        kept(browser, "lambdauth.devices").await[email].is_string(),
+        "the device token outlives the logout"
+    );
+    last
+}
+
+/// The sessions page shows no session and says the browser is signed out.
+async fn assert_signed_out(browser: &Client) {
+    let signed_out = browser
+        .find(Locator::Id("signed-out"))
+        .await
+        .expect("signed-out");
+    assert!(signed_out.is_displayed().await.expect("displayed"));
+    let rows = browser
+        .find_all(Locator::Css("#sessions li"))
+        .await
+        .expect("rows");
+    assert!(rows.is_empty());
+}
+
 #[tokio::test]
 async fn a_session_outlives_its_access_token_and_ends_everywhere() {
     let ctx = TestContext::new("browser-sessions").await;
@@ -440,164 +593,26 @@ async fn a_session_outlives_its_access_token_and_ends_everywhere() {
     let driver = Driver::start();
     let browser = driver.browser().await;
 
-    open(&browser, &format!("{site}/login.html")).await;
-    let (state, words) = submit(&browser, &[("email", &email), ("password", FIRST)]).await;
-    assert_eq!(state, "ok", "{words}");
-    let signed_in = session_other_than(&browser, &Value::Null).await;
-    assert_eq!(
-        signed_in["email"],
-        json!(email),
-        "the session of this sign-in"
-    );
+    let signed_in = sign_in(&browser, &site, &email).await;
     let devices = kept(&browser, "lambdauth.devices").await;
     assert!(devices[&email].is_string(), "the device token is kept");
+    let phone = another_device(&site, &email).await;
+    let kept_open = outlive_the_access_token(&browser, &site, &signed_in, &phone).await;
+    end_the_other_device(&browser, &site, &phone).await;
 
-    // Another device signs in; its fresh access token lists both sessions, its own as current.
-    let phone = http_login(&site, &email, FIRST).await;
-    let (status, listing) = call(
-        &site,
-        Method::GET,
-        "/sessions",
-        None,
-        phone["accessToken"].as_str(),
-    )
-    .await;
-    assert_eq!(status, 200, "{listing}");
-    let current: Vec<_> = listing["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .filter(|session| session["current"] == json!(true))
-        .map(|session| session["id"].clone())
-        .collect();
-    assert_eq!(current, [phone["sessionId"].clone()], "{listing}");
-
-    // The browser is away for longer than its access token lives; back on the sessions page,
-    // the list still comes, through a refresh.
-    open(&browser, &format!("{site}/sessions.html")).await;
-    listed(&browser, 2).await;
-    let before = session_other_than(&browser, &Value::Null).await;
-    open(&browser, "about:blank").await;
-    let started = Instant::now();
-    loop {
-        let (status, _) = call(
-            &site,
-            Method::GET,
-            "/sessions",
-            None,
-            before["accessToken"].as_str(),
-        )
-        .await;
-        if status == 401 {
-            break;
-        }
-        assert_eq!(status, 200);
-        assert!(
-            started.elapsed() < PATIENCE,
-            "an access token of {ACCESS_TOKEN_TTL} s still works after {:?}",
-            started.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    open(&browser, &format!("{site}/sessions.html")).await;
-    let rows = listed(&browser, 2).await;
-    let after = session_other_than(&browser, &before).await;
-    assert_ne!(after["refreshToken"], before["refreshToken"], "rotated");
-    assert_eq!(
-        after["sessionId"], signed_in["sessionId"],
-        "the same session"
-    );
-    let mine = rows.iter().find(|row| row.current).expect("a current row");
-    assert_eq!(json!(mine.id), signed_in["sessionId"]);
-    let other = rows.iter().find(|row| !row.current).expect("another row");
-    assert_eq!(json!(other.id), phone["sessionId"]);
-    assert!(other.text.contains("LambdAuthTestClient"), "{}", other.text);
-    // No token or device token is ever written into the page.
-    let source = browser.source().await.expect("the page's source");
-    for secret in [
-        &after["accessToken"],
-        &after["refreshToken"],
-        &devices[&email],
-    ] {
-        let secret = secret.as_str().expect("a token");
-        assert!(!source.contains(secret), "a token is on the page");
-    }
-
-    // While the page stays open, it refreshes by itself before the access token expires.
-    let kept_open = session_other_than(&browser, &after).await;
+    // Logging out everywhere ends this browser's session and a third device's: no refresh
+    // token of the account works any more, and the sessions page lists nothing.
+    let tablet = another_device(&site, &email).await;
     click(&browser, "reload").await;
     listed(&browser, 2).await;
-
-    // Ending the other device's session: it leaves the list, and its refresh token is refused.
-    let end = browser
-        .find_all(Locator::Css(
-            "#sessions li[data-current='false'] button.end",
-        ))
-        .await
-        .expect("end buttons");
-    assert_eq!(end.len(), 1);
-    end[0].click().await.expect("click");
-    let rows = listed(&browser, 1).await;
-    assert!(rows[0].current);
-    let (status, body) = refresh_answer(&site, &phone["refreshToken"]).await;
-    assert_eq!(
-        (status, &body["refreshed"], &body["error"]["code"]),
-        (401, &json!(false), &json!("InvalidRefreshToken")),
-        "{body}"
-    );
-
-    // Logging out everywhere ends this browser's session and a third device's.
-    let tablet = http_login(&site, &email, FIRST).await;
-    click(&browser, "reload").await;
-    listed(&browser, 2).await;
-    let last = session_other_than(&browser, &Value::Null).await;
-    click(&browser, "logout-everywhere").await;
-    let (state, words) = message_when(&browser, |state, words| {
-        state == "error" || (state == "ok" && words.contains("everywhere"))
-    })
-    .await;
-    assert_eq!(state, "ok", "{words}");
-    let signed_out = browser
-        .find(Locator::Id("signed-out"))
-        .await
-        .expect("signed-out");
-    assert!(signed_out.is_displayed().await.expect("displayed"));
-    assert_eq!(kept(&browser, "lambdauth.session").await, Value::Null);
-    assert!(
-        kept(&browser, "lambdauth.devices").await[&email].is_string(),
-        "the device token outlives the logout"
-    );
-    for token in [
-        &signed_in["refreshToken"],
-        &kept_open["refreshToken"],
-        &last["refreshToken"],
-        &tablet["refreshToken"],
-    ] {
-        let (status, body) = refresh_answer(&site, token).await;
-        assert_eq!(
-            (status, &body["refreshed"], &body["error"]["code"]),
-            (401, &json!(false), &json!("InvalidRefreshToken")),
-            "{body}"
-        );
-    }
-
-    // The sessions page lists nothing any more.
+    let last = log_out_everywhere(&browser, &email).await;
+    let tokens = [&signed_in, &kept_open, &last, &tablet].map(|session| &session["refreshToken"]);
+    refused(&site, &tokens).await;
     open(&browser, &format!("{site}/sessions.html")).await;
-    let signed_out = browser
-        .find(Locator::Id("signed-out"))
-        .await
-        .expect("signed-out");
-    assert!(signed_out.is_displayed().await.expect("displayed"));
-    let rows = browser
-        .find_all(Locator::Css("#sessions li"))
-        .await
-        .expect("rows");
-    assert!(rows.is_empty());
+    assert_signed_out(&browser).await;
 
     // Signing in again from this browser (now with its device token) works.
-    open(&browser, &format!("{site}/login.html")).await;
-    let (state, words) = submit(&browser, &[("email", &email), ("password", FIRST)]).await;
-    assert_eq!(state, "ok", "{words}");
+    sign_in(&browser, &site, &email).await;
 
     browser.close().await.expect("close the browser");
     server.stop().await;
