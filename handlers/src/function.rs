@@ -56,6 +56,15 @@ impl Route {
         }
     }
 
+    /// A route API Gateway's JWT authorizer guards.
+    pub const fn behind_authorizer(method: &'static str, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            authorized: true,
+        }
+    }
+
     /// API Gateway's route key, `METHOD /path`.
     pub fn key(self) -> String {
         format!("{} {}", self.method, self.path)
@@ -113,54 +122,24 @@ impl Function {
 
     /// The routes the function answers.
     pub fn routes(self) -> &'static [Route] {
-        const SESSIONS: [Route; 2] = [
-            Route {
-                method: "GET",
-                path: "/sessions",
-                authorized: true,
-            },
-            Route {
-                method: "DELETE",
-                path: "/sessions/{id}",
-                authorized: true,
-            },
-        ];
-        const JWKS: [Route; 2] = [Route::get(OPENID_CONFIGURATION_PATH), Route::get(JWKS_PATH)];
         match self {
-            Self::CreateUser => {
-                const ROUTES: [Route; 1] = [Route::post("/users")];
-                &ROUTES
+            Self::CreateUser => const { &[Route::post("/users")] },
+            Self::VerifyUser => const { &[Route::post("/users/verify")] },
+            Self::Login => const { &[Route::post("/login")] },
+            Self::ChangePassword => const { &[Route::post("/password/change")] },
+            Self::LostPassword => const { &[Route::post("/password/lost")] },
+            Self::ResetPassword => const { &[Route::post("/password/reset")] },
+            Self::RefreshToken => const { &[Route::post("/token/refresh")] },
+            Self::Logout => const { &[Route::post("/logout")] },
+            Self::Sessions => {
+                const {
+                    &[
+                        Route::behind_authorizer("GET", "/sessions"),
+                        Route::behind_authorizer("DELETE", "/sessions/{id}"),
+                    ]
+                }
             }
-            Self::VerifyUser => {
-                const ROUTES: [Route; 1] = [Route::post("/users/verify")];
-                &ROUTES
-            }
-            Self::Login => {
-                const ROUTES: [Route; 1] = [Route::post("/login")];
-                &ROUTES
-            }
-            Self::ChangePassword => {
-                const ROUTES: [Route; 1] = [Route::post("/password/change")];
-                &ROUTES
-            }
-            Self::LostPassword => {
-                const ROUTES: [Route; 1] = [Route::post("/password/lost")];
-                &ROUTES
-            }
-            Self::ResetPassword => {
-                const ROUTES: [Route; 1] = [Route::post("/password/reset")];
-                &ROUTES
-            }
-            Self::RefreshToken => {
-                const ROUTES: [Route; 1] = [Route::post("/token/refresh")];
-                &ROUTES
-            }
-            Self::Logout => {
-                const ROUTES: [Route; 1] = [Route::post("/logout")];
-                &ROUTES
-            }
-            Self::Sessions => &SESSIONS,
-            Self::Jwks => &JWKS,
+            Self::Jwks => const { &[Route::get(OPENID_CONFIGURATION_PATH), Route::get(JWKS_PATH)] },
         }
     }
 
