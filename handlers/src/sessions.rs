@@ -18,13 +18,11 @@ use crate::endpoints::{Outcome, Request};
 use crate::error::HandlerError;
 use crate::function::OPENID_CONFIGURATION_PATH;
 use crate::identity::IdentityIssuer;
+use crate::shared::{MAX_TRIES, contended, persist_decided};
 use crate::store::{StoreError, UserStore};
 use crate::tokens::{
     AccessTokenSigner, AccessTokenVerifier, KmsKeys, bearer, openid_configuration,
 };
-
-/// How many times a session write is decided again after losing a race.
-const MAX_TRIES: usize = 8;
 
 /// How long the key set and the OpenID configuration may be cached by clients and authorizers.
 const KEY_SET_CACHE_CONTROL: &str = "public, max-age=300";
@@ -200,10 +198,6 @@ pub async fn refresh_token(
     Err(contended())
 }
 
-fn contended() -> HandlerError {
-    lambdauth_domain::RetryAfter::new(Duration::from_secs(1)).into()
-}
-
 /// `LambdAuthLogout`: `{refreshToken, everywhere?}` → `{loggedOut: true}`, whatever the token
 /// turns out to be (an ended session is as logged out as it gets).
 pub async fn logout(store: &UserStore, policy: &SessionPolicy, request: Request) -> Outcome {
@@ -212,7 +206,7 @@ pub async fn logout(store: &UserStore, policy: &SessionPolicy, request: Request)
     let Ok(presented) = RefreshToken::parse(&body.refresh_token) else {
         return logged_out();
     };
-    let Some((session, mut user)) = load_session(store, &presented).await? else {
+    let Some((session, user)) = load_session(store, &presented).await? else {
         return logged_out();
     };
     if !session::may_end(
@@ -225,28 +219,10 @@ pub async fn logout(store: &UserStore, policy: &SessionPolicy, request: Request)
         return logged_out();
     }
     if body.everywhere {
-        let mut ended = false;
-        for _ in 0..MAX_TRIES {
-            let change = end_every_session(&user, now())
-                .change
-                .ok_or_else(|| HandlerError::Internal("logout decided no change".to_owned()))?;
-            match store.apply(&change, None).await {
-                Ok(()) => {
-                    ended = true;
-                    break;
-                }
-                Err(StoreError::Conflict) => {
-                    let Some(fresh) = store.load_user(&session.email).await? else {
-                        return logged_out();
-                    };
-                    user = fresh;
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
-        if !ended {
-            return Err(contended());
-        }
+        persist_decided(store, &session.email, Some(user), |user, now| {
+            Ok(end_every_session(user, now))
+        })
+        .await?;
     }
     store
         .delete_session(&session.subject, &session.id, None)

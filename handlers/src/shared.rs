@@ -22,7 +22,7 @@ use crate::store::{StoreError, UserStore};
 
 /// How many times a decision is re-made on fresh state after losing a write race before the
 /// request gives up with a 429.
-const MAX_TRIES: usize = 8;
+pub(crate) const MAX_TRIES: usize = 8;
 
 /// The shared part of every function.
 #[derive(Debug, Clone)]
@@ -165,34 +165,16 @@ impl Core {
     pub async fn decide_and_persist<A>(
         &self,
         email: &Email,
-        mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+        decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
     ) -> Result<A, HandlerError> {
-        for _ in 0..MAX_TRIES {
-            let user = self.store.load_user(email).await?;
-            let decision = decide(user.as_ref(), self.now())?;
-            let Some(change) = decision.change else {
-                return Ok(decision.answer);
-            };
-            if self.persist(&change).await? {
-                return Ok(decision.answer);
-            }
-        }
-        Err(contended())
+        let user = self.store.load_user(email).await?;
+        persist_decided(&self.store, email, user, decide).await
     }
 
     /// Persists `change`, whose mail (if any) carries no link; `false` when the user changed
     /// since it was read.
     async fn persist(&self, change: &Change) -> Result<bool, HandlerError> {
-        if change.mail.as_ref().is_some_and(|mail| mail.link.is_some()) {
-            return Err(HandlerError::Internal(
-                "a mail with a link is sealed by decide_and_persist_alike".to_owned(),
-            ));
-        }
-        match self.store.apply(change, None).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(error) => Err(error.into()),
-        }
+        persist(&self.store, change).await
     }
 
     /// Admits a password attempt on `email` under the login throttle: the failure is counted by a
@@ -348,6 +330,44 @@ impl Core {
     }
 }
 
-fn contended() -> HandlerError {
+/// Decides with `decide` on `user` (the user of `email` as just read, if any) and persists the
+/// change (whose mail, if any, carries no link), deciding again on the user read afresh when
+/// another request changed it in between.
+pub async fn persist_decided<A>(
+    store: &UserStore,
+    email: &Email,
+    mut user: Option<User>,
+    mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+) -> Result<A, HandlerError> {
+    for _ in 0..MAX_TRIES {
+        let decision = decide(user.as_ref(), SystemClock.now())?;
+        let Some(change) = decision.change else {
+            return Ok(decision.answer);
+        };
+        if persist(store, &change).await? {
+            return Ok(decision.answer);
+        }
+        user = store.load_user(email).await?;
+    }
+    Err(contended())
+}
+
+/// Persists `change` in `store`, whose mail (if any) carries no link; `false` when the user
+/// changed since it was read.
+async fn persist(store: &UserStore, change: &Change) -> Result<bool, HandlerError> {
+    if change.mail.as_ref().is_some_and(|mail| mail.link.is_some()) {
+        return Err(HandlerError::Internal(
+            "a mail with a link is sealed by decide_and_persist_alike".to_owned(),
+        ));
+    }
+    match store.apply(change, None).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The answer of a request that lost every write race: try again in a second.
+pub(crate) fn contended() -> HandlerError {
     RetryAfter::new(Duration::from_secs(1)).into()
 }
