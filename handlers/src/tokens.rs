@@ -148,6 +148,29 @@ impl KmsKeys {
     }
 }
 
+impl KmsKeys {
+    /// The RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256 over the RAW message) of `message`
+    /// by the first key, the one that signs.
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, HandlerError> {
+        let output = self
+            .client
+            .sign()
+            .key_id(&self.config.signing_key_ids[0])
+            .message(Blob::new(message))
+            .message_type(MessageType::Raw)
+            .signing_algorithm(SigningAlgorithmSpec::RsassaPkcs1V15Sha256)
+            .send()
+            .await
+            .map_err(|e| classify("KMS", &e))?;
+        output.signature.map(Blob::into_inner).ok_or_else(|| {
+            HandlerError::Aws(AwsFailure::Unexpected {
+                service: "KMS",
+                detail: "Sign answered no signature".to_owned(),
+            })
+        })
+    }
+}
+
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -234,29 +257,9 @@ impl AccessTokenSigner {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(internal)?)
         );
-        let signing_key = &self.keys.config.signing_key_ids[0];
-        let output = self
-            .keys
-            .client
-            .sign()
-            .key_id(signing_key)
-            .message(Blob::new(signing_input.as_bytes()))
-            .message_type(MessageType::Raw)
-            .signing_algorithm(SigningAlgorithmSpec::RsassaPkcs1V15Sha256)
-            .send()
-            .await
-            .map_err(|e| classify("KMS", &e))?;
-        let signature = output.signature.ok_or_else(|| {
-            HandlerError::Aws(AwsFailure::Unexpected {
-                service: "KMS",
-                detail: "Sign answered no signature".to_owned(),
-            })
-        })?;
+        let signature = self.keys.sign(signing_input.as_bytes()).await?;
         Ok(AccessToken {
-            jwt: format!(
-                "{signing_input}.{}",
-                URL_SAFE_NO_PAD.encode(signature.as_ref())
-            ),
+            jwt: format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)),
             expires_in: self.ttl,
         })
     }
