@@ -10,6 +10,7 @@ use std::time::Duration;
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::MailerConfig;
 use lambdauth_handlers::config::{CoreConfig, IdentityConfig};
+use lambdauth_handlers::function::Route;
 use lambdauth_handlers::identity::IdentityIssuer;
 use lambdauth_handlers::mailer::queue::MailQueue;
 use lambdauth_handlers::mailer::{Mailer, Overrides};
@@ -252,11 +253,7 @@ impl TestApp {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let (route, parameters) = function
-            .routes()
-            .iter()
-            .filter(|route| route.method == method)
-            .find_map(|route| Some((route, match_path(route.path, path)?)))
+        let (route, parameters) = route_of(function, method, path)
             .unwrap_or_else(|| panic!("{} has no route {method} {path}", function.name()));
         let content_type = body.map(|_| ("content-type", "application/json"));
         let headers: Vec<(String, String)> = content_type
@@ -480,8 +477,21 @@ pub async fn run_until(
     panic!("the pipeline did not finish in {rounds} rounds");
 }
 
+/// The route of `function` that `method path` reaches, with its path parameters.
+pub fn route_of(
+    function: Function,
+    method: &str,
+    path: &str,
+) -> Option<(Route, serde_json::Map<String, Value>)> {
+    function
+        .routes()
+        .iter()
+        .filter(|route| route.method == method)
+        .find_map(|route| Some((*route, match_path(route.path, path)?)))
+}
+
 /// The path parameters of `path` when it matches the route path `pattern` (`{name}` segments
-/// match any one segment).
+/// match any one non-empty segment, as API Gateway's do).
 fn match_path(pattern: &str, path: &str) -> Option<serde_json::Map<String, Value>> {
     let (pattern, path): (Vec<&str>, Vec<&str>) =
         (pattern.split('/').collect(), path.split('/').collect());
@@ -490,7 +500,9 @@ fn match_path(pattern: &str, path: &str) -> Option<serde_json::Map<String, Value
     }
     let mut parameters = serde_json::Map::new();
     for (expected, actual) in pattern.iter().zip(&path) {
-        if let Some(name) = expected.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+        if let Some(name) = expected.strip_prefix('{').and_then(|n| n.strip_suffix('}'))
+            && !actual.is_empty()
+        {
             parameters.insert(name.to_owned(), Value::String((*actual).to_owned()));
         } else if expected != actual {
             return None;

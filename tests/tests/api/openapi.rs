@@ -118,24 +118,12 @@ impl Contract {
 }
 
 /// Whether `path` is an instance of `template`, whose `{name}` segments match any segment.
-fn matches(template: &str, path: &str) -> bool {
-    let template: Vec<&str> = template.split('/').collect();
-    let path: Vec<&str> = path.split('/').collect();
-    template.len() == path.len()
-        && template
-            .iter()
-            .zip(&path)
-            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()))
-}
-
 /// The route of `function` that `method path` reaches.
 fn route_of(function: Function, method: &str, path: &str) -> Route {
-    function
-        .routes()
-        .iter()
-        .copied()
-        .find(|route| route.method == method && matches(route.path, path))
-        .unwrap_or_else(|| panic!("{} has no route for {method} {path}", function.name()))
+    let Some((route, _)) = lambdauth_tests::app::route_of(function, method, path) else {
+        panic!("{} has no route for {method} {path}", function.name())
+    };
+    route
 }
 
 #[test]
