@@ -140,6 +140,7 @@ pub fn conclude(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::testing::CountingRandomness;
     use crate::usecases::Write;
     use crate::usecases::testing::*;
 
@@ -273,15 +274,24 @@ mod tests {
     }
 
     fn logged_in_device(user: &User) -> (User, Token) {
-        let admitted = admit(user, now(), &settings()).unwrap();
+        logged_in_device_at(user, now(), &mut rng())
+    }
+
+    /// A login from a new device at `at`, its token drawn from `rng`.
+    fn logged_in_device_at(
+        user: &User,
+        at: Timestamp,
+        rng: &mut CountingRandomness,
+    ) -> (User, Token) {
+        let admitted = admit(user, at, &settings()).unwrap();
         let decision = conclude(
             &admitted,
             PasswordCheck::Match,
             None,
             None,
-            now(),
+            at,
             &settings(),
-            &mut rng(),
+            rng,
         )
         .unwrap();
         let LoginAnswer::LoggedIn {
@@ -369,14 +379,22 @@ mod tests {
 
     #[test]
     fn the_oldest_device_is_forgotten_past_the_limit_and_the_subject_stays() {
-        let (mut user, first) = logged_in_device(&verified_user());
+        let mut rng = rng();
+        let (mut user, first) = logged_in_device_at(&verified_user(), now(), &mut rng);
         let subject = user.sessions.subject.clone();
-        for _ in 0..crate::MAX_KNOWN_DEVICES {
-            user.sessions.devices[0].last_login_at = now().plus(std::time::Duration::from_secs(1));
-            (user, _) = logged_in_device(&user);
+        let mut second = None;
+        for seconds in 1..=u64::try_from(crate::MAX_KNOWN_DEVICES).unwrap() {
+            let at = now().plus(std::time::Duration::from_secs(seconds));
+            let device;
+            (user, device) = logged_in_device_at(&user, at, &mut rng);
+            second.get_or_insert(device);
         }
         assert_eq!(user.sessions.devices.len(), crate::MAX_KNOWN_DEVICES);
+        assert!(
+            user.sessions.device(&first.hash()).is_none(),
+            "the oldest is forgotten"
+        );
+        assert!(user.sessions.device(&second.unwrap().hash()).is_some());
         assert_eq!(user.sessions.subject, subject);
-        let _ = first;
     }
 }
