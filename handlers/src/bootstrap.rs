@@ -5,7 +5,9 @@ use std::future::Future;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+use crate::Function;
 use crate::endpoints::{Outcome, Request};
+use crate::limits::Limiter;
 
 /// JSON logs to standard output (CloudWatch), filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
@@ -27,8 +29,13 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// Runs the Lambda event loop, answering each event with `handler`.
-pub async fn serve<F, Fut>(operation: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
+/// Runs the Lambda event loop of `function`, answering each event with `handler` once an HTTP
+/// request has its turn from `limiter` (`None` for a function that is not limited).
+pub async fn serve<F, Fut>(
+    function: Function,
+    limiter: Option<&Limiter>,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(Request) -> Fut,
     Fut: Future<Output = Outcome>,
@@ -41,7 +48,8 @@ where
             let (payload, context) = event.into_parts();
             Ok::<Value, std::convert::Infallible>(
                 crate::api::envelope::handle_event(
-                    operation,
+                    function,
+                    limiter,
                     payload,
                     &context.request_id,
                     handler,

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use lambdauth_domain::mail_cap::DEFAULT_CAP_PER_HOUR;
 use lambdauth_domain::{
-    HashingParams, LockoutPolicy, MailCooldowns, PasswordPolicy, SessionPolicy, Settings,
+    HashingParams, LockoutPolicy, MailCap, MailCooldowns, PasswordPolicy, Rate, RouteClass,
+    SessionPolicy, Settings,
 };
 use thiserror::Error;
 
@@ -99,6 +101,9 @@ pub struct CoreConfig {
 
 /// The default table name, the original's.
 pub const DEFAULT_TABLE_NAME: &str = "LambdAuthUsers";
+
+/// The default name of the outbox table.
+pub const DEFAULT_OUTBOX_TABLE_NAME: &str = "LambdAuthOutbox";
 
 /// The default developer provider name of the identity pool, the original's. It cannot change
 /// once a pool exists, so provisioning, `doctor` and login all take it from here.
@@ -218,11 +223,31 @@ impl IdentityConfig {
     }
 }
 
-/// `LambdAuthMailer`.
+/// What the functions that put mail items read: the outbox table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// `OUTBOX_TABLE_NAME` (default `LambdAuthOutbox`).
+    pub table_name: String,
+}
+
+impl OutboxConfig {
+    /// Reads `OUTBOX_TABLE_NAME`.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: optional(
+                source,
+                "OUTBOX_TABLE_NAME",
+                DEFAULT_OUTBOX_TABLE_NAME.to_owned(),
+            )?,
+        })
+    }
+}
+
+/// `LambdAuthMailer`. It reads the outbox table only: it has no business with the users table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailerConfig {
-    /// `TABLE_NAME` (default `LambdAuthUsers`).
-    pub table_name: String,
+    /// `OUTBOX_TABLE_NAME` (default `LambdAuthOutbox`).
+    pub outbox_table_name: String,
     /// `RETRY_QUEUE_URL`: where transient failures wait for another try.
     pub retry_queue_url: String,
     /// `DEAD_LETTER_QUEUE_URL`: where permanent failures wait for an operator.
@@ -243,6 +268,9 @@ pub struct MailerConfig {
     pub retry_base: Duration,
     /// `MAX_SEND_ATTEMPTS` (default 8): transient failures before a mail is given up.
     pub max_attempts: u32,
+    /// `MAIL_HOURLY_CAP` (default 1000 of each kind; `kind=number,…` or `off`) over
+    /// `MAIL_CAP_WINDOW_SECONDS` (default 3600): mails past it wait for the next window.
+    pub cap: MailCap,
 }
 
 impl MailerConfig {
@@ -257,7 +285,7 @@ impl MailerConfig {
             .get("SES_CONFIGURATION_SET")
             .filter(|v| !v.trim().is_empty());
         Ok(Self {
-            table_name: optional(source, "TABLE_NAME", DEFAULT_TABLE_NAME.to_owned())?,
+            outbox_table_name: OutboxConfig::from_source(source)?.table_name,
             retry_queue_url: required(source, "RETRY_QUEUE_URL")?,
             dead_letter_queue_url: required(source, "DEAD_LETTER_QUEUE_URL")?,
             from_address: required(source, "FROM_ADDRESS")?,
@@ -268,7 +296,28 @@ impl MailerConfig {
             lease: seconds(source, "MAIL_LEASE_SECONDS", Duration::from_mins(1))?,
             retry_base: seconds(source, "RETRY_BASE_SECONDS", Duration::from_secs(30))?,
             max_attempts: optional(source, "MAX_SEND_ATTEMPTS", 8)?,
+            cap: mail_cap(source)?,
         })
+    }
+}
+
+/// The mailer's global cap: `MAIL_HOURLY_CAP` over `MAIL_CAP_WINDOW_SECONDS`.
+fn mail_cap(source: &impl Source) -> Result<MailCap, ConfigError> {
+    let window = seconds(source, "MAIL_CAP_WINDOW_SECONDS", Duration::from_hours(1))?;
+    if window.is_zero() {
+        return Err(ConfigError {
+            variable: "MAIL_CAP_WINDOW_SECONDS",
+            problem: "must be at least 1".to_owned(),
+        });
+    }
+    match source.get("MAIL_HOURLY_CAP") {
+        Some(text) if !text.trim().is_empty() => {
+            MailCap::parse(&text, window, DEFAULT_CAP_PER_HOUR).map_err(|e| ConfigError {
+                variable: "MAIL_HOURLY_CAP",
+                problem: e.to_string(),
+            })
+        }
+        _ => Ok(MailCap::uniform(window, DEFAULT_CAP_PER_HOUR)),
     }
 }
 
@@ -396,6 +445,53 @@ impl SessionConfig {
     }
 }
 
+/// The abuse limits per source address and route class: `RATE_LIMIT_MAIL` (default `30/300`,
+/// signup and lost password), `RATE_LIMIT_PASSWORD` (`30/300`, login and password change),
+/// `RATE_LIMIT_LINK` (`30/300`, verification and reset), `RATE_LIMIT_SESSION` (`150/300`,
+/// refresh); each `<count>/<seconds>` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    rates: [Option<Rate>; 4],
+}
+
+impl RateLimitConfig {
+    /// The variable that sets the rate of `class`.
+    pub fn variable(class: RouteClass) -> &'static str {
+        match class {
+            RouteClass::Mail => "RATE_LIMIT_MAIL",
+            RouteClass::Password => "RATE_LIMIT_PASSWORD",
+            RouteClass::Link => "RATE_LIMIT_LINK",
+            RouteClass::Session => "RATE_LIMIT_SESSION",
+        }
+    }
+
+    /// Reads the four variables.
+    pub fn from_source(source: &impl Source) -> Result<Self, ConfigError> {
+        let mut rates = [None; 4];
+        for (slot, class) in rates.iter_mut().zip(RouteClass::ALL) {
+            let variable = Self::variable(class);
+            *slot = match source.get(variable) {
+                Some(text) if !text.trim().is_empty() => {
+                    Rate::parse_setting(&text).map_err(|e| ConfigError {
+                        variable,
+                        problem: e.to_string(),
+                    })?
+                }
+                _ => Some(class.default_rate()),
+            };
+        }
+        Ok(Self { rates })
+    }
+
+    /// The rate of `class`; `None` when it is `off`.
+    pub fn rate(&self, class: RouteClass) -> Option<Rate> {
+        RouteClass::ALL
+            .iter()
+            .position(|c| *c == class)
+            .and_then(|index| self.rates[index])
+    }
+}
+
 macro_rules! function_config {
     ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* }) => {
         $(#[$doc])*
@@ -425,11 +521,16 @@ macro_rules! function_config {
 
 function_config!(
     /// `LambdAuthCreateUser`.
-    CreateUserConfig { core: CoreConfig, mailing: MailingConfig }
+    CreateUserConfig {
+        core: CoreConfig,
+        outbox: OutboxConfig,
+        mailing: MailingConfig,
+        limits: RateLimitConfig
+    }
 );
 function_config!(
     /// `LambdAuthVerifyUser`.
-    VerifyUserConfig { core: CoreConfig }
+    VerifyUserConfig { core: CoreConfig, limits: RateLimitConfig }
 );
 function_config!(
     /// `LambdAuthLogin`.
@@ -437,20 +538,34 @@ function_config!(
         core: CoreConfig,
         identity: IdentityConfig,
         tokens: AccessTokenConfig,
-        sessions: SessionConfig
+        sessions: SessionConfig,
+        limits: RateLimitConfig
     }
 );
 function_config!(
     /// `LambdAuthChangePassword`.
-    ChangePasswordConfig { core: CoreConfig }
+    ChangePasswordConfig {
+        core: CoreConfig,
+        outbox: OutboxConfig,
+        limits: RateLimitConfig
+    }
 );
 function_config!(
     /// `LambdAuthLostPassword`.
-    LostPasswordConfig { core: CoreConfig, mailing: MailingConfig }
+    LostPasswordConfig {
+        core: CoreConfig,
+        outbox: OutboxConfig,
+        mailing: MailingConfig,
+        limits: RateLimitConfig
+    }
 );
 function_config!(
     /// `LambdAuthResetPassword`.
-    ResetPasswordConfig { core: CoreConfig }
+    ResetPasswordConfig {
+        core: CoreConfig,
+        outbox: OutboxConfig,
+        limits: RateLimitConfig
+    }
 );
 function_config!(
     /// `LambdAuthRefreshToken`.
@@ -458,7 +573,8 @@ function_config!(
         table: TableConfig,
         identity: IdentityConfig,
         tokens: AccessTokenConfig,
-        sessions: SessionConfig
+        sessions: SessionConfig,
+        limits: RateLimitConfig
     }
 );
 function_config!(
@@ -476,6 +592,10 @@ function_config!(
 function_config!(
     /// `LambdAuthJwks`.
     JwksConfig { keys: KeySetConfig }
+);
+function_config!(
+    /// `LambdAuthMailFeedback`: it writes the outbox table's feedback records, nothing else.
+    MailFeedbackConfig { outbox: OutboxConfig }
 );
 
 #[cfg(test)]
@@ -527,6 +647,40 @@ mod tests {
     }
 
     #[test]
+    fn the_mail_cap_is_read_per_kind_and_a_bad_one_is_named() {
+        let mailer = [
+            ("OUTBOX_TABLE_NAME", "o"),
+            ("RETRY_QUEUE_URL", "r"),
+            ("DEAD_LETTER_QUEUE_URL", "d"),
+            ("FROM_ADDRESS", "f@example.com"),
+            ("VERIFICATION_PAGE", "v"),
+            ("RESET_PAGE", "p"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = mailer.to_vec();
+            pairs.extend_from_slice(extra);
+            MailerConfig::from_source(&env(&pairs))
+        };
+        let default = with(&[]).unwrap().cap;
+        assert_eq!(default, MailCap::default());
+        let cap = with(&[
+            ("MAIL_HOURLY_CAP", "verification=5"),
+            ("MAIL_CAP_WINDOW_SECONDS", "60"),
+        ])
+        .unwrap()
+        .cap;
+        assert_eq!(cap.of(lambdauth_domain::MailKind::Verification), Some(5));
+        assert_eq!(cap.window, Duration::from_mins(1));
+        for (variable, value) in [
+            ("MAIL_HOURLY_CAP", "verification=many"),
+            ("MAIL_HOURLY_CAP", "newsletter=5"),
+            ("MAIL_CAP_WINDOW_SECONDS", "0"),
+        ] {
+            assert_eq!(with(&[(variable, value)]).unwrap_err().variable, variable);
+        }
+    }
+
+    #[test]
     fn session_knobs_are_bounded() {
         let base = [
             ("SIGNING_KEY_IDS", "k"),
@@ -552,6 +706,56 @@ mod tests {
                 .variable,
             "SIGNING_KEY_IDS"
         );
+    }
+
+    #[test]
+    fn rate_limits_default_to_thirty_per_five_minutes_and_can_be_set_or_turned_off() {
+        let config = RateLimitConfig::from_source(&env(&[])).unwrap();
+        for class in RouteClass::ALL {
+            assert_eq!(config.rate(class), Some(class.default_rate()));
+        }
+        let config = RateLimitConfig::from_source(&env(&[
+            ("RATE_LIMIT_MAIL", "5/2"),
+            ("RATE_LIMIT_SESSION", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.rate(RouteClass::Mail),
+            Some(Rate::new(5, Duration::from_secs(2)).unwrap())
+        );
+        assert_eq!(config.rate(RouteClass::Session), None);
+        let error =
+            VerifyUserConfig::from_source(&env(&[("RATE_LIMIT_LINK", "30 per 300")])).unwrap_err();
+        assert_eq!(error.variable, "RATE_LIMIT_LINK");
+    }
+
+    #[test]
+    fn the_outbox_table_is_its_own_variable_and_the_mailer_reads_no_users_table() {
+        let config = ResetPasswordConfig::from_source(&env(&[])).unwrap();
+        assert_eq!(config.outbox.table_name, DEFAULT_OUTBOX_TABLE_NAME);
+        let config = ResetPasswordConfig::from_source(&env(&[
+            ("TABLE_NAME", "users"),
+            ("OUTBOX_TABLE_NAME", "outbox"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                config.core.table_name.as_str(),
+                config.outbox.table_name.as_str()
+            ),
+            ("users", "outbox")
+        );
+        let mailer = MailerConfig::from_source(&env(&[
+            ("TABLE_NAME", "users"),
+            ("OUTBOX_TABLE_NAME", "outbox"),
+            ("RETRY_QUEUE_URL", "r"),
+            ("DEAD_LETTER_QUEUE_URL", "d"),
+            ("FROM_ADDRESS", "f@example.com"),
+            ("VERIFICATION_PAGE", "v"),
+            ("RESET_PAGE", "p"),
+        ]))
+        .unwrap();
+        assert_eq!(mailer.outbox_table_name, "outbox");
     }
 
     #[test]

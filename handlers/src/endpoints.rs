@@ -21,6 +21,7 @@ use crate::api::{
 use crate::error::HandlerError;
 use crate::identity::IdentityIssuer;
 use crate::sealer::TokenSealer;
+use crate::security::{self, SecurityEvent};
 use crate::sessions::{LoggedInUser, SessionIssuer};
 use crate::shared::{Admitted, Core};
 
@@ -52,6 +53,15 @@ pub struct HttpDetails {
     pub path_parameters: std::collections::HashMap<String, String>,
     /// The caller's address, as API Gateway saw it.
     pub source_ip: Option<String>,
+}
+
+impl Request {
+    /// The caller's address as API Gateway saw it; `None` for a direct invoke.
+    pub fn source_ip(&self) -> Option<&str> {
+        self.http
+            .as_ref()
+            .and_then(|http| http.source_ip.as_deref())
+    }
 }
 
 /// The result of a handler.
@@ -139,9 +149,13 @@ pub async fn login(
         .device_token
         .as_deref()
         .and_then(|text| Token::parse(text).ok());
-    let failed = || ApiError::InvalidCredentials { answer: "login" }.into_response();
+    let source = request.source_ip();
+    let failed = || {
+        security::record(&SecurityEvent::LoginFailed { address: &email }, source);
+        ApiError::InvalidCredentials { answer: "login" }.into_response()
+    };
     let Some(checked) = core
-        .check_login(&email, attempt, device.as_ref().map(Token::hash))
+        .check_login(&email, attempt, device.as_ref().map(Token::hash), source)
         .await?
     else {
         return Ok(failed());
@@ -181,8 +195,12 @@ pub async fn change_password(core: &Core, request: Request) -> Outcome {
     let email = Email::parse(&body.email)?;
     let old = PasswordAttempt::new(&body.old_password)?;
     let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
-    let failed = || ApiError::InvalidCredentials { answer: "changed" }.into_response();
-    let admitted = core.admit(&email).await?;
+    let source = request.source_ip();
+    let failed = || {
+        security::record(&SecurityEvent::LoginFailed { address: &email }, source);
+        ApiError::InvalidCredentials { answer: "changed" }.into_response()
+    };
+    let admitted = core.admit(&email, source).await?;
     // Hashed on every admitted path, whatever the old password and the account turn out to be,
     // so that no answer comes later than another for what it found.
     let hash = core.hash(new).await?;

@@ -18,6 +18,7 @@ use lambdauth_domain::{
 use crate::config::CoreConfig;
 use crate::error::HandlerError;
 use crate::sealer::TokenSealer;
+use crate::security::{self, SecurityEvent};
 use crate::store::{StoreError, UserStore};
 
 /// How many times a decision is re-made on fresh state after losing a write race before the
@@ -179,9 +180,14 @@ impl Core {
 
     /// Admits a password attempt on `email` under the login throttle: the failure is counted by a
     /// conditional write *before* the password is checked, so parallel attempts cannot share one
-    /// reading of the count. A locked address answers 429 and no password is checked.
-    pub async fn admit(&self, email: &Email) -> Result<Admitted, HandlerError> {
-        self.admit_from(email, None).await
+    /// reading of the count. A locked address answers 429 and no password is checked; the
+    /// refusal is recorded as an `AccountLocked` security event from `source`.
+    pub async fn admit(
+        &self,
+        email: &Email,
+        source: Option<&str>,
+    ) -> Result<Admitted, HandlerError> {
+        self.admit_from(email, None, source).await
     }
 
     /// [`Core::admit`] for an attempt from the device whose token hashes to `device`: counted on
@@ -190,13 +196,18 @@ impl Core {
         &self,
         email: &Email,
         device: Option<&TokenHash>,
+        source: Option<&str>,
     ) -> Result<Admitted, HandlerError> {
         let settings = &self.settings;
+        let locked = |wait| {
+            security::record(&SecurityEvent::AccountLocked { address: email }, source);
+            HandlerError::from(wait)
+        };
         for _ in 0..MAX_TRIES {
             let now = self.now();
             let (user, throttle, version) = self.store.load_account(email).await?;
             if let Some(user) = user {
-                let admitted = login::admit_from(&user, device, now, settings)?;
+                let admitted = login::admit_from(&user, device, now, settings).map_err(locked)?;
                 let change = Change {
                     write: Write::Update {
                         user: admitted.clone(),
@@ -209,7 +220,7 @@ impl Core {
                 }
                 continue;
             }
-            let admitted = login::admit_unknown(throttle, now, settings)?;
+            let admitted = login::admit_unknown(throttle, now, settings).map_err(locked)?;
             match self
                 .store
                 .save_throttle(email, &admitted, version, &settings.lockout)
@@ -230,9 +241,11 @@ impl Core {
         email: &Email,
         attempt: PasswordAttempt,
         device: Option<TokenHash>,
+        source: Option<&str>,
     ) -> Result<Option<CheckedLogin>, HandlerError> {
         let attempt = Arc::new(attempt);
-        let Admitted::User(admitted) = self.admit_from(email, device.as_ref()).await? else {
+        let Admitted::User(admitted) = self.admit_from(email, device.as_ref(), source).await?
+        else {
             self.check(attempt, None).await?;
             return Ok(None);
         };

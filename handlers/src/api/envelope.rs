@@ -1,5 +1,6 @@
 //! The envelope around a handler: an API Gateway HTTP API (payload 2.0) event or a direct invoke
-//! with the original's JSON comes in; the matching response goes out.
+//! with the original's JSON comes in; an HTTP request takes its turn from its source's bucket
+//! ([`Limiter`]) before its body is parsed; the matching response goes out.
 
 use std::future::Future;
 
@@ -13,8 +14,10 @@ use http::header::{
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use crate::Function;
 use crate::api::{ApiError, ApiResponse};
 use crate::endpoints::{HttpDetails, Outcome, Request};
+use crate::limits::Limiter;
 
 /// How the request arrived, and so how the answer must leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +117,12 @@ pub fn response_to_event(response: ApiResponse, via: Via) -> Value {
     }
 }
 
-/// Handles one event with `handler`: unwrap, run, log, wrap. Never fails: every failure
-/// becomes an error answer.
+/// Handles one event for `function` with `handler`: unwrap, take the request from its source's
+/// bucket (an HTTP request, when there is a `limiter`), run, log, wrap. Never fails: every
+/// failure becomes an error answer.
 pub async fn handle_event<F, Fut>(
-    operation: &'static str,
+    function: Function,
+    limiter: Option<&Limiter>,
     event: Value,
     request_id: &str,
     handler: F,
@@ -126,6 +131,7 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Outcome>,
 {
+    let operation = function.name();
     let span = tracing::info_span!("request", operation, request_id);
     async move {
         let (request, via) = match request_from_event(event, request_id) {
@@ -135,6 +141,17 @@ where
                 return response_to_event(error.into_response(), Via::HttpApi);
             }
         };
+        // A direct invoke is an IAM-authorized caller with no source address: not limited.
+        let admitted = match (via, limiter) {
+            (Via::HttpApi, Some(limiter)) => limiter.admit(function, request.source_ip()).await,
+            _ => Ok(()),
+        };
+        if let Err(error) = admitted {
+            let response = error.into_response(request_id);
+            let code = response.body["error"]["code"].as_str().unwrap_or("");
+            tracing::info!(status = response.status, code, ?via, "answered");
+            return response_to_event(response, via);
+        }
         let response = match handler(request).await {
             Ok(response) => response,
             Err(error) => error.into_response(request_id),

@@ -11,7 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = JwksConfig::from_env()?;
     let aws = bootstrap::aws_config().await;
     let keys = KmsKeys::new(aws_sdk_kms::Client::new(&aws), config.keys);
-    bootstrap::serve(Function::Jwks.name(), |request| {
+    // The key set is public and static: not limited.
+    bootstrap::serve(Function::Jwks, None, |request| {
         sessions::jwks(&keys, request)
     })
     .await

@@ -2,6 +2,7 @@
 
 use lambdauth_handlers::config::LoginConfig;
 use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::sessions::SessionIssuer;
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
@@ -21,7 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         signer: AccessTokenSigner::new(aws_sdk_kms::Client::new(&aws), config.tokens),
         policy: config.sessions.policy,
     };
-    bootstrap::serve(Function::Login.name(), |request| {
+    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
+    bootstrap::serve(Function::Login, Some(&limiter), |request| {
         endpoints::login(&core, &identity, &sessions, request)
     })
     .await

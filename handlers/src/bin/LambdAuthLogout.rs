@@ -14,7 +14,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         &config.table.table_name,
     );
     let policy = config.sessions.policy;
-    bootstrap::serve(Function::Logout.name(), |request| {
+    // Not limited per source: ending a session must never be refused because a stranger behind
+    // the same address spent the allowance.
+    bootstrap::serve(Function::Logout, None, |request| {
         sessions::logout(&store, &policy, request)
     })
     .await

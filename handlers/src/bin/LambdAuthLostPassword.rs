@@ -1,6 +1,7 @@
 //! `LambdAuthLostPassword` (`POST /password/lost`): wiring only.
 
 use lambdauth_handlers::config::LostPasswordConfig;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::sealer::TokenSealer;
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
@@ -11,10 +12,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     bootstrap::init_tracing();
     let config = LostPasswordConfig::from_env()?;
     let aws = bootstrap::aws_config().await;
-    let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
+    let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name)
+        .with_outbox(&config.outbox.table_name);
     let core = Core::new(&config.core, store)?;
     let sealer = TokenSealer::new(aws_sdk_kms::Client::new(&aws), config.mailing.kms_key_id);
-    bootstrap::serve(Function::LostPassword.name(), |request| {
+    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
+    bootstrap::serve(Function::LostPassword, Some(&limiter), |request| {
         endpoints::lost_password(&core, &sealer, request)
     })
     .await

@@ -2,6 +2,7 @@
 
 use lambdauth_handlers::config::RefreshTokenConfig;
 use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::sessions::{self, SessionIssuer};
 use lambdauth_handlers::store::UserStore;
 use lambdauth_handlers::tokens::AccessTokenSigner;
@@ -21,7 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         policy: config.sessions.policy,
     };
     let identity = IdentityIssuer::new(aws_sdk_cognitoidentity::Client::new(&aws), config.identity);
-    bootstrap::serve(Function::RefreshToken.name(), |request| {
+    let limiter = Limiter::for_table(&aws, &config.table.table_name, config.limits);
+    bootstrap::serve(Function::RefreshToken, Some(&limiter), |request| {
         sessions::refresh_token(&issuer, &identity, request)
     })
     .await

@@ -20,7 +20,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         keys: KmsKeys::new(aws_sdk_kms::Client::new(&aws), config.tokens.keys),
         policy: config.sessions.policy,
     };
-    bootstrap::serve(Function::Sessions.name(), |request| {
+    // Not limited per source: the authorizer admits only holders of an access token, and
+    // ending a session must never be refused because a stranger spent the allowance.
+    bootstrap::serve(Function::Sessions, None, |request| {
         sessions::sessions(&access, request)
     })
     .await

@@ -1,6 +1,7 @@
 //! `LambdAuthVerifyUser` (`POST /users/verify`): wiring only.
 
 use lambdauth_handlers::config::VerifyUserConfig;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
 use lambdauth_handlers::{Function, bootstrap, endpoints};
@@ -12,7 +13,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
     let core = Core::new(&config.core, store)?;
-    bootstrap::serve(Function::VerifyUser.name(), |request| {
+    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
+    bootstrap::serve(Function::VerifyUser, Some(&limiter), |request| {
         endpoints::verify_user(&core, request)
     })
     .await

@@ -27,6 +27,11 @@ pub struct MailJob {
     pub reason: Option<String>,
     /// When the job was written to its queue (epoch milliseconds).
     pub enqueued_at: i64,
+    /// Not to be tried before this instant (epoch milliseconds): a mail waiting under the
+    /// global cap for longer than SQS can delay a message. A job received earlier goes back to
+    /// wait, without a call to the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
 }
 
 impl MailJob {
@@ -40,6 +45,7 @@ impl MailJob {
             last_error: None,
             reason: None,
             enqueued_at: now_millis,
+            not_before: None,
         }
     }
 
@@ -59,6 +65,7 @@ impl MailJob {
             last_error: last_error.map(str::to_owned),
             reason: reason.map(str::to_owned),
             enqueued_at: now_millis,
+            not_before: None,
         }
     }
 
@@ -69,6 +76,7 @@ impl MailJob {
             attempts: 0,
             reason: None,
             enqueued_at: now_millis,
+            not_before: None,
             ..self.clone()
         }
     }

@@ -9,9 +9,11 @@
 //! be handed off at all, and a malformed record is reported to the dead-letter queue, never
 //! retried for ever.
 
+mod cap;
 pub mod jobs;
 pub mod queue;
 pub mod ses;
+mod suppression;
 
 use std::time::Duration;
 
@@ -31,7 +33,7 @@ use crate::metrics::{MailMetric, emit};
 use crate::sealer::TokenSealer;
 use crate::store::items::{MailStatus, OutboxMail};
 use crate::store::schema::{self, attribute, item_type};
-use crate::store::{StoreError, UserStore};
+use crate::store::{OutboxStore, StoreError};
 use jobs::MailJob;
 use queue::MailQueue;
 use ses::SendFailure;
@@ -51,6 +53,10 @@ pub enum Delivery {
     Retried,
     /// A permanent failure; the job is in the dead-letter queue.
     DeadLettered,
+    /// The global cap of its kind was reached; a job was queued for the next window.
+    OverCap,
+    /// The recipient is suppressed (SES feedback): the mail ended `suppressed`, unsent.
+    Suppressed,
 }
 
 /// How long one SES call may take before it counts as a transient failure (SES answers in
@@ -94,7 +100,7 @@ pub struct Overrides<'a> {
 /// The mailer and its clients, built once per container.
 #[derive(Debug)]
 pub struct Mailer {
-    store: UserStore,
+    store: OutboxStore,
     sealer: TokenSealer,
     ses: aws_sdk_sesv2::Client,
     retry_queue: MailQueue,
@@ -117,17 +123,10 @@ impl Mailer {
         config: MailerConfig,
         overrides: Overrides<'_>,
     ) -> Result<Self, lambdauth_mail_templates::TemplateError> {
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(aws);
-        if let Some(endpoint) = overrides.dynamodb_endpoint {
-            dynamodb = dynamodb.endpoint_url(endpoint);
-        }
         let sqs = aws_sdk_sqs::Client::new(aws);
         Ok(Self {
             templates: Templates::new(config.product_name.clone())?,
-            store: UserStore::new(
-                aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
-                &config.table_name,
-            ),
+            store: Self::outbox_store(aws, &config, overrides),
             sealer: TokenSealer::decrypt_only(aws_sdk_kms::Client::new(aws)),
             ses: ses_client(
                 aws,
@@ -138,6 +137,29 @@ impl Mailer {
             dead_letter_queue: MailQueue::new(sqs, &config.dead_letter_queue_url),
             config,
         })
+    }
+
+    /// The outbox table as the mailer `config` describes reaches it, with `overrides`' DynamoDB
+    /// endpoint: the store [`Mailer::assemble`] builds, for whatever else works on the mailer's
+    /// table with the mailer's configuration.
+    pub fn outbox_store(
+        aws: &aws_config::SdkConfig,
+        config: &MailerConfig,
+        overrides: Overrides<'_>,
+    ) -> OutboxStore {
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(aws);
+        if let Some(endpoint) = overrides.dynamodb_endpoint {
+            dynamodb = dynamodb.endpoint_url(endpoint);
+        }
+        OutboxStore::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            &config.outbox_table_name,
+        )
+    }
+
+    /// The outbox table this mailer works on.
+    pub fn store(&self) -> &OutboxStore {
+        &self.store
     }
 
     fn now() -> Timestamp {
@@ -265,11 +287,17 @@ impl Mailer {
     /// dead-lettered): the caller must then have it delivered again.
     pub async fn deliver(&self, job: &MailJob) -> Result<Delivery, MailerError> {
         let now = Self::now();
+        if let Some(waiting) = self.wait_longer(job, now).await? {
+            return Ok(waiting);
+        }
         let Some(mail) = self.store.load_mail(&job.recipient, &job.mail_id).await? else {
             tracing::warn!("the outbox item is gone");
             return Ok(Delivery::Gone);
         };
-        if matches!(mail.status, MailStatus::Sent | MailStatus::Failed) {
+        if matches!(
+            mail.status,
+            MailStatus::Sent | MailStatus::Failed | MailStatus::Suppressed
+        ) {
             return Ok(Delivery::AlreadyDone);
         }
         let claimed = match self
@@ -281,6 +309,12 @@ impl Mailer {
             Err(StoreError::Conflict) => return self.not_claimed(job, now).await,
             Err(error) => return Err(error.into()),
         };
+        if self.end_if_suppressed(&claimed, now).await? {
+            return Ok(Delivery::Suppressed);
+        }
+        if self.over_cap(&claimed, now).await? {
+            return Ok(Delivery::OverCap);
+        }
         match self.send(&claimed, now).await {
             Ok(message_id) => {
                 self.record_sent(&claimed, &message_id).await;
@@ -317,7 +351,9 @@ impl Mailer {
             return Ok(Delivery::Gone);
         };
         match (mail.status, mail.lease_until) {
-            (MailStatus::Sent | MailStatus::Failed, _) => Ok(Delivery::AlreadyDone),
+            (MailStatus::Sent | MailStatus::Failed | MailStatus::Suppressed, _) => {
+                Ok(Delivery::AlreadyDone)
+            }
             (_, lease) => {
                 // Look again once the other claim has lapsed, in case its holder died.
                 let wait = lease.map_or(Duration::from_secs(1), |until| {

@@ -481,6 +481,8 @@ pub enum MailStatus {
     Sent,
     /// Permanently refused; the job is in the dead-letter queue.
     Failed,
+    /// Never sent: SES feedback suppressed the recipient (the reason is its last error).
+    Suppressed,
 }
 
 impl MailStatus {
@@ -491,13 +493,20 @@ impl MailStatus {
             Self::Sending => mail_status::SENDING,
             Self::Sent => mail_status::SENT,
             Self::Failed => mail_status::FAILED,
+            Self::Suppressed => mail_status::SUPPRESSED,
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Sending, Self::Sent, Self::Failed]
-            .into_iter()
-            .find(|status| status.as_str() == text)
+        [
+            Self::Pending,
+            Self::Sending,
+            Self::Sent,
+            Self::Failed,
+            Self::Suppressed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
     }
 }
 

@@ -1,8 +1,13 @@
-//! The DynamoDB store: one table holding users, login throttles of unknown addresses, sessions
-//! and the mail outbox. Every change is one conditional write, or one transaction when a mail goes with
-//! it, so a decision is persisted whole or not at all, and only on the state it was made from.
+//! The DynamoDB store, over two tables. The users table ([`UserStore`]) holds users, login
+//! throttles of unknown addresses and sessions; the outbox table ([`OutboxStore`]) holds the mail
+//! items, and it alone has a stream, so no password hash ever flows through one. Every change is
+//! one conditional write, or one transaction (across both tables) when a mail goes with it, so a
+//! decision is persisted whole or not at all, and only on the state it was made from.
 
+pub mod buckets;
+pub mod caps;
 pub mod items;
+pub mod mailbox;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;
@@ -18,6 +23,7 @@ use lambdauth_domain::{Email, LockoutPolicy, LoginThrottle, User};
 
 use crate::aws_error::{AwsFailure, classify};
 use items::{Item, ItemError};
+pub use outbox::OutboxStore;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,25 +39,40 @@ pub enum StoreError {
     Item(#[from] ItemError),
 }
 
-/// The user table.
+/// The users table, and the outbox table's name for the functions that mail: they put a mail
+/// item in the transaction of the user write that decided it, and do nothing else there.
 #[derive(Debug, Clone)]
 pub struct UserStore {
     client: Client,
     table: String,
+    outbox: Option<String>,
 }
 
 impl UserStore {
-    /// The store over `table`.
+    /// The store over the users table `table`, for a function that never mails.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            outbox: None,
         }
+    }
+
+    /// The same store, putting the mails of its decisions in the outbox table `outbox`.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: impl Into<String>) -> Self {
+        self.outbox = Some(outbox.into());
+        self
     }
 
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The outbox table's name, for a function that mails.
+    pub fn outbox_table(&self) -> Option<&str> {
+        self.outbox.as_deref()
     }
 
     /// The client.
@@ -170,6 +191,11 @@ impl UserStore {
     /// (a `ConditionCheck`) that the user of `email` is still the version read (`read_version`,
     /// none: still absent). Every path of a request that may mail so makes the same one call,
     /// whatever it decided; a lost race is [`StoreError::Conflict`] either way.
+    ///
+    /// With an outbox table, that call always has the same shape too: one item on the users
+    /// table, then one on the outbox table in the address's partition (the mail's put, or else
+    /// a check of a key no mail has, which writes nothing), so neither the tables a transaction
+    /// spans nor its size (and so its latency) tell whether a mail, and an account, went with it.
     pub async fn apply_in_transaction(
         &self,
         email: &Email,
@@ -177,24 +203,54 @@ impl UserStore {
         change: Option<&Change>,
         sealed_token: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        if let Some(change) = change {
-            return self
-                .transact(self.change_items(change, sealed_token)?)
-                .await;
+        let mut items = if let Some(change) = change {
+            self.change_items(change, sealed_token)?
+        } else {
+            let (condition, value) = version_condition(read_version);
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(items::user_key(email)))
+                .condition_expression(condition)
+                .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+                .set_expression_attribute_values(value)
+                .build()
+                .map_err(|e| unexpected(&e))?;
+            vec![TransactWriteItem::builder().condition_check(check).build()]
+        };
+        if change.is_none_or(|change| change.mail.is_none()) {
+            items.extend(self.outbox_probe(email)?);
         }
-        let (condition, value) = version_condition(read_version);
+        self.transact(items).await
+    }
+
+    /// The stand-in for a mail's put in a transaction that puts none: a `ConditionCheck` that
+    /// writes nothing, on the outbox table in the partition the mail would go to (`email`), for
+    /// the key no mail ever has ([`schema::MAIL_PROBE_SORT_KEY`]), so it always holds. `None` for
+    /// a store without an outbox (a function that never mails: its transactions stay as they
+    /// were).
+    fn outbox_probe(&self, email: &Email) -> Result<Option<TransactWriteItem>, StoreError> {
+        let Some(outbox) = self.outbox.as_deref() else {
+            return Ok(None);
+        };
+        let key = HashMap::from([
+            (
+                schema::PARTITION_KEY.to_owned(),
+                AttributeValue::S(email.as_str().to_owned()),
+            ),
+            (
+                schema::SORT_KEY.to_owned(),
+                AttributeValue::S(schema::MAIL_PROBE_SORT_KEY.to_owned()),
+            ),
+        ]);
         let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(items::user_key(email)))
-            .condition_expression(condition)
-            .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
-            .set_expression_attribute_values(value)
+            .table_name(outbox)
+            .set_key(Some(key))
+            .condition_expression(format!("attribute_not_exists({})", schema::PARTITION_KEY))
             .build()
             .map_err(|e| unexpected(&e))?;
-        self.transact(vec![
+        Ok(Some(
             TransactWriteItem::builder().condition_check(check).build(),
-        ])
-        .await
+        ))
     }
 
     /// The transaction items of `change`: the user's conditional put, and the mail's if any.
@@ -204,9 +260,18 @@ impl UserStore {
         sealed_token: Option<Vec<u8>>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let (user_item, expected) = user_write(change);
-        let mut puts = vec![self.transact_put(user_item, expected)?];
+        let mut puts = vec![transact_put(&self.table, user_item, expected)?];
         if let Some(mail) = &change.mail {
-            puts.push(self.transact_put(items::mail_to_item(mail, sealed_token), None)?);
+            // A store without an outbox belongs to a function that never mails: a mail here
+            // is a wiring mistake, refused rather than written to the wrong table.
+            let outbox = self.outbox.as_deref().ok_or_else(|| {
+                unexpected(&"a mail to put, but this function has no outbox table")
+            })?;
+            puts.push(transact_put(
+                outbox,
+                items::mail_to_item(mail, sealed_token),
+                None,
+            )?);
         }
         Ok(puts
             .into_iter()
@@ -240,19 +305,19 @@ impl UserStore {
             .map_err(|error| put_error(&error))?;
         Ok(())
     }
+}
 
-    /// The same conditional put, as one item of a transaction.
-    fn transact_put(&self, item: Item, expected: Option<u64>) -> Result<Put, StoreError> {
-        let (condition, value) = version_condition(expected);
-        Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
-            .set_expression_attribute_values(value)
-            .build()
-            .map_err(|e| unexpected(&e))
-    }
+/// The conditional put of [`UserStore::put_if`] into `table`, as one item of a transaction.
+fn transact_put(table: &str, item: Item, expected: Option<u64>) -> Result<Put, StoreError> {
+    let (condition, value) = version_condition(expected);
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .set_expression_attribute_names(value.as_ref().map(|_| version_name()))
+        .set_expression_attribute_values(value)
+        .build()
+        .map_err(|e| unexpected(&e))
 }
 
 /// The user item a change writes, and the version its write is conditioned on (none: the user

@@ -1,19 +1,25 @@
-//! The mail outbox's life cycle: claim (pending → sending, with a lease), sent, released after a
-//! transient failure, failed, and reopened by an operator's redrive. Each step is one
-//! conditional update, so two mailers holding the same job cannot both send it.
+//! The outbox table and its mail items' life cycle: claim (pending → sending, with a lease), sent,
+//! released after a transient failure, deferred under the global cap, suppressed, failed, and
+//! reopened by an operator's redrive. Each step
+//! is one conditional update, so two mailers holding the same job cannot both send it.
+//!
+//! Mail items are put by the HTTP functions, in the same transaction as the user write that
+//! decided them ([`super::UserStore`] knows this table's name for that alone); everything after
+//! that goes through [`OutboxStore`], which never touches the users table.
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValue;
 use lambdauth_domain::Timestamp;
 
+use super::StoreError;
 use super::items::{self, OutboxMail, n, s};
 use super::schema::attribute::{
     ATTEMPTS, LAST_ERROR, LEASE_UNTIL, LINK_TOKEN, SENT_AT, SES_MESSAGE_ID, STATUS, UPDATED_AT,
 };
 use super::schema::{MAIL_SORT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, mail_status};
-use super::{StoreError, UserStore};
 use crate::aws_error::classify;
 
 /// A failed attempt's record: the status it leaves the mail in, why, and the condition (on the
@@ -32,7 +38,33 @@ fn shorten(error: &str) -> String {
     error.chars().take(MAX_ERROR_LENGTH).collect()
 }
 
-impl UserStore {
+/// The outbox table: the mail items (and, beside them, what the mailer keeps per recipient and
+/// per kind of mail). It holds no user and no password hash.
+#[derive(Debug, Clone)]
+pub struct OutboxStore {
+    client: Client,
+    table: String,
+}
+
+impl OutboxStore {
+    /// The store over the outbox table `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The outbox item `mail_id` to `recipient`, read consistently.
     pub async fn load_mail(
         &self,
@@ -214,6 +246,76 @@ impl UserStore {
         Ok(())
     }
 
+    /// Ends the claimed `mail` as `suppressed` with `reason`, unsent: its recipient is
+    /// suppressed. The link token's ciphertext goes too, as nothing will ever send it. Only
+    /// while this claim holds (the mail still `sending` under the lease the claim set):
+    /// [`StoreError::Conflict`] otherwise.
+    pub async fn mark_mail_suppressed(
+        &self,
+        mail: &OutboxMail,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_claimed(mail)?
+            .update_expression(format!(
+                "SET #status = :suppressed, {LAST_ERROR} = :reason, {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LINK_TOKEN}"
+            ))
+            .expression_attribute_values(":suppressed", s(mail_status::SUPPRESSED))
+            .expression_attribute_values(":reason", s(shorten(reason)))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    /// Gives the claimed `mail` back to wait for the next window of the global cap: pending
+    /// again, its claim ended, and the attempt the claim counted taken back (waiting under the
+    /// cap is not a failure and must not bring the mail closer to being given up). Only while
+    /// this claim holds: [`StoreError::Conflict`] otherwise.
+    pub async fn defer_mail(
+        &self,
+        mail: &OutboxMail,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update_claimed(mail)?
+            .update_expression(format!(
+                "SET #status = :pending, {ATTEMPTS} = {ATTEMPTS} - :one, {LAST_ERROR} = :note, {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}"
+            ))
+            .expression_attribute_values(":pending", s(mail_status::PENDING))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":note", s(shorten(note)))
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await
+            .map_err(|e| update_error(&e))?;
+        Ok(())
+    }
+
+    /// An update of `mail` conditioned on the claim that returned it still holding: the mail is
+    /// `sending` under that claim's lease, so a mailer whose lease lapsed cannot undo another's
+    /// claim.
+    fn update_claimed(
+        &self,
+        mail: &OutboxMail,
+    ) -> Result<
+        aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        StoreError,
+    > {
+        let lease = mail.lease_until.ok_or_else(|| {
+            StoreError::Aws(crate::aws_error::AwsFailure::Unexpected {
+                service: "DynamoDB",
+                detail: "a claimed mail without its lease".to_owned(),
+            })
+        })?;
+        Ok(self
+            .update_mail(mail.recipient.as_str(), &mail.id)
+            .condition_expression(format!("#status = :sending AND {LEASE_UNTIL} = :lease"))
+            .expression_attribute_values(":sending", s(mail_status::SENDING))
+            .expression_attribute_values(":lease", n(lease.as_millis())))
+    }
+
     fn update_mail(
         &self,
         recipient: &str,
@@ -227,7 +329,8 @@ impl UserStore {
     }
 }
 
-fn update_error<R: std::fmt::Debug>(
+/// A failed conditional update: [`StoreError::Conflict`] when the condition failed.
+pub(crate) fn update_error<R: std::fmt::Debug>(
     error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>,
 ) -> StoreError {
     if error

@@ -1,10 +1,16 @@
-//! The table's shape: key attributes, item types and the TTL attribute. Everything that creates
-//! or reads the table (the store, provisioning, the template checks) takes the names from here.
+//! The tables' shape: key attributes, item types, key prefixes and the TTL attribute. Both tables
+//! (users, outbox) share the key layout and the TTL attribute. Everything that creates or reads
+//! the tables (the stores, provisioning, the template checks) takes the names from here.
+//!
+//! The users table: `<address>`/`USER`, `<address>`/`THROTTLE`, `SUBJECT#<id>`/`SESSION#<id>`
+//! and `SOURCE#<class>#<source>`/`BUCKET`. The outbox table: `<address>`/`MAIL#<id>`,
+//! `ADDRESS#<address>`/`FEEDBACK` and `MAILCAP#<kind>`/`<window start>`.
 
-/// The partition key: the normalized email address the item belongs to, or `SUBJECT#<id>` for
-/// a user's sessions.
+/// The partition key: the normalized email address the item belongs to, or a prefixed key
+/// (`SUBJECT#<id>` for a user's sessions, `SOURCE#…`, `ADDRESS#…`, `MAILCAP#…`).
 pub const PARTITION_KEY: &str = "pk";
-/// The sort key: what the item is (`USER`, `THROTTLE`, `MAIL#<id>` or `SESSION#<id>`).
+/// The sort key: what the item is (`USER`, `THROTTLE`, `MAIL#<id>`, `SESSION#<id>`, `BUCKET`,
+/// `FEEDBACK` or a cap's window).
 pub const SORT_KEY: &str = "sk";
 /// The TTL attribute (epoch seconds); DynamoDB deletes expired items within days, so every rule
 /// checks expiry itself and never relies on it.
@@ -18,11 +24,34 @@ pub const USER_SORT_KEY: &str = "USER";
 pub const THROTTLE_SORT_KEY: &str = "THROTTLE";
 /// The prefix of an outbox item's sort key.
 pub const MAIL_SORT_KEY_PREFIX: &str = "MAIL#";
+/// Outbox table: the sort key of the mail item no request ever writes. A transaction that puts
+/// no mail checks its absence instead, in the partition a mail would go to, so every
+/// transaction of a request that may mail spans both tables with as many items whether or not
+/// it mails. It cannot be a mail's: a mail's sort key is [`MAIL_SORT_KEY_PREFIX`] followed by
+/// its `MailId`, 32 lower-case hex digits (`0-9a-f`), and `PROBE` is upper-case, outside that
+/// alphabet, and 5 characters long.
+pub const MAIL_PROBE_SORT_KEY: &str = "MAIL#PROBE";
 /// The prefix of the partition of a user's sessions, followed by the user's opaque subject id
 /// (a refresh token and an access token name the subject, never the address).
 pub const SUBJECT_PARTITION_PREFIX: &str = "SUBJECT#";
 /// The prefix of a session item's sort key.
 pub const SESSION_SORT_KEY_PREFIX: &str = "SESSION#";
+
+/// Users table: the prefix of a source's token bucket partition, followed by
+/// `<class>#<source key>`.
+pub const SOURCE_PARTITION_PREFIX: &str = "SOURCE#";
+/// Users table: the sort key of a source's token bucket.
+pub const BUCKET_SORT_KEY: &str = "BUCKET";
+
+/// Outbox table: the prefix of a recipient's feedback partition, followed by the normalized
+/// address. The mailer may not write under it (it cannot lift a suppression); the feedback
+/// function may write nothing else.
+pub const ADDRESS_PARTITION_PREFIX: &str = "ADDRESS#";
+/// Outbox table: the sort key of a recipient's feedback record.
+pub const FEEDBACK_SORT_KEY: &str = "FEEDBACK";
+/// Outbox table: the prefix of a global mail cap's partition, followed by the kind of mail; the
+/// sort key is the window's start (epoch milliseconds).
+pub const MAILCAP_PARTITION_PREFIX: &str = "MAILCAP#";
 
 /// The attributes of the items besides the keys, the type and the TTL: the only place their
 /// names are written.
@@ -118,6 +147,9 @@ pub mod attribute {
     pub const USER_AGENT: &str = "userAgent";
     /// When a session ends unless refreshed (epoch milliseconds); every write checks it.
     pub const SESSION_EXPIRES_AT: &str = "sessionExpiresAt";
+    /// A source's token bucket: its theoretical arrival time (epoch milliseconds), the instant
+    /// it would be full again.
+    pub const TAT: &str = "tat";
 }
 
 /// Item types.
@@ -130,6 +162,8 @@ pub mod item_type {
     pub const MAIL: &str = "mail";
     /// A session.
     pub const SESSION: &str = "session";
+    /// A source's token bucket of one route class.
+    pub const BUCKET: &str = "bucket";
 }
 
 /// The status of an outbox item.
@@ -142,6 +176,8 @@ pub mod mail_status {
     pub const SENT: &str = "sent";
     /// Permanently refused; the job is in the dead-letter queue.
     pub const FAILED: &str = "failed";
+    /// Not sent, and never will be: SES feedback suppressed the recipient.
+    pub const SUPPRESSED: &str = "suppressed";
 }
 
 /// How long an outbox item is kept for `lambdauth mail status` after it is written.
