@@ -8,7 +8,7 @@ use lambdauth_domain::{Email, Timestamp};
 use lambdauth_handlers::aws_error::AwsFailure;
 use lambdauth_handlers::mailer::queue::{MailQueue, QueuedMessage};
 use lambdauth_handlers::store::items::{MailStatus, OutboxMail};
-use lambdauth_handlers::store::{StoreError, UserStore};
+use lambdauth_handlers::store::{OutboxStore, StoreError};
 
 /// How long a message read for a redrive or a purge stays hidden from other readers.
 const HOLD_WHILE_WORKING: Duration = Duration::from_secs(30);
@@ -33,7 +33,7 @@ pub struct RedriveReport {
 /// again; drops the jobs whose link expired (they would mail a dead link) or that no longer
 /// need sending.
 pub async fn dlq_redrive(
-    store: &UserStore,
+    store: &OutboxStore,
     dead_letters: &MailQueue,
     retry: &MailQueue,
     now: Timestamp,
@@ -83,7 +83,10 @@ pub async fn dlq_purge(dead_letters: &MailQueue) -> Result<usize, AwsFailure> {
 }
 
 /// The outbox history of `email`, oldest first.
-pub async fn mail_status(store: &UserStore, email: &Email) -> Result<Vec<OutboxMail>, StoreError> {
+pub async fn mail_status(
+    store: &OutboxStore,
+    email: &Email,
+) -> Result<Vec<OutboxMail>, StoreError> {
     store.mails_to(email.as_str()).await
 }
 

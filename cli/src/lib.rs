@@ -5,3 +5,4 @@
 pub mod dlq;
 pub mod doctor;
 pub mod import;
+pub mod mailbox;

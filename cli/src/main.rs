@@ -43,7 +43,7 @@ enum Command {
         #[command(flatten)]
         queues: QueueArgs,
     },
-    /// The outbox history of one address.
+    /// The outbox history and SES feedback of one address; lift its suppression.
     Mail {
         #[command(subcommand)]
         action: MailAction,
@@ -91,9 +91,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Emulator { action } => local::run_emulator(&action),
         Command::Password { action } => password::run_password(&action),
         Command::Dlq { action, queues } => runtime()?.block_on(mail::run_dlq(&action, &queues)),
-        Command::Mail {
-            action: MailAction::Status { email, table },
-        } => runtime()?.block_on(mail::run_mail_status(&email, &table)),
+        Command::Mail { action } => runtime()?.block_on(mail::run_mail(&action)),
         Command::Provision => runtime()?.block_on(local::run_provision()),
         Command::Dev {
             port,

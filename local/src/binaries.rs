@@ -1,4 +1,4 @@
-//! The eleven Lambda binaries seen from outside, for the template checks: which configuration
+//! The twelve Lambda binaries seen from outside, for the template checks: which configuration
 //! each loads, and every environment variable that configuration reads, recorded from the code
 //! itself so that the list cannot drift from what the functions read.
 
@@ -8,9 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 use lambdauth_handlers::Function;
 use lambdauth_handlers::config::{
     ChangePasswordConfig, ConfigError, CreateUserConfig, JwksConfig, LoginConfig, LogoutConfig,
-    LostPasswordConfig, MISSING, MailerConfig, RefreshTokenConfig, ResetPasswordConfig,
-    SessionsConfig, Source, VerifyUserConfig,
+    LostPasswordConfig, MISSING, MailFeedbackConfig, MailerConfig, RefreshTokenConfig,
+    ResetPasswordConfig, SessionsConfig, Source, VerifyUserConfig,
 };
+use lambdauth_handlers::feedback::FUNCTION_NAME as MAIL_FEEDBACK_NAME;
 use lambdauth_handlers::function::MAILER_NAME;
 
 /// A [`Source`] that remembers every name it is asked for, answering from `inner`: loading a
@@ -69,13 +70,16 @@ pub fn variables_read<C>(
     }
 }
 
-/// One of the eleven Lambda binaries: a function that answers the API, or the mailer.
+/// One of the twelve Lambda binaries: a function that answers the API, the mailer, or the mail
+/// feedback function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Binary {
     /// One of the HTTP functions.
     Api(Function),
     /// `LambdAuthMailer`.
     Mailer,
+    /// `LambdAuthMailFeedback`.
+    MailFeedback,
 }
 
 /// The last segment of a type's path: `CreateUserConfig` for `…::config::CreateUserConfig`.
@@ -85,12 +89,12 @@ fn short_type_name<T>() -> &'static str {
 }
 
 impl Binary {
-    /// All eleven.
+    /// All twelve.
     pub fn all() -> impl Iterator<Item = Self> {
         Function::ALL
             .into_iter()
             .map(Self::Api)
-            .chain(std::iter::once(Self::Mailer))
+            .chain([Self::Mailer, Self::MailFeedback])
     }
 
     /// The binary's (and the function's) name.
@@ -98,6 +102,7 @@ impl Binary {
         match self {
             Self::Api(function) => function.name(),
             Self::Mailer => MAILER_NAME,
+            Self::MailFeedback => MAIL_FEEDBACK_NAME,
         }
     }
 
@@ -126,6 +131,7 @@ impl Binary {
             Self::Api(Function::Sessions) => shown(SessionsConfig::from_source(source)),
             Self::Api(Function::Jwks) => shown(JwksConfig::from_source(source)),
             Self::Mailer => shown(MailerConfig::from_source(source)),
+            Self::MailFeedback => shown(MailFeedbackConfig::from_source(source)),
         }
     }
 
@@ -143,6 +149,7 @@ impl Binary {
             Self::Api(Function::Sessions) => short_type_name::<SessionsConfig>(),
             Self::Api(Function::Jwks) => short_type_name::<JwksConfig>(),
             Self::Mailer => short_type_name::<MailerConfig>(),
+            Self::MailFeedback => short_type_name::<MailFeedbackConfig>(),
         }
     }
 
@@ -183,13 +190,45 @@ mod tests {
     }
 
     #[test]
+    fn only_the_mailing_functions_and_the_mailer_read_the_outbox_table_and_the_mailer_no_other() {
+        let mailing = [
+            Function::CreateUser,
+            Function::LostPassword,
+            Function::ChangePassword,
+            Function::ResetPassword,
+        ];
+        for function in Function::ALL {
+            let variables = Binary::Api(function).variables().unwrap();
+            assert_eq!(
+                variables.contains("OUTBOX_TABLE_NAME"),
+                mailing.contains(&function),
+                "{}: {variables:?}",
+                function.name()
+            );
+        }
+        let mailer = Binary::Mailer.variables().unwrap();
+        assert!(mailer.contains("OUTBOX_TABLE_NAME"));
+        assert!(!mailer.contains("TABLE_NAME"), "{mailer:?}");
+    }
+
+    #[test]
     fn binaries_are_found_by_name_and_name_their_configuration() {
-        assert_eq!(Binary::all().count(), 11);
+        assert_eq!(Binary::all().count(), 12);
         assert_eq!(Binary::Mailer.config_type_name(), "MailerConfig");
         for binary in Binary::all() {
             assert_eq!(Binary::for_name(binary.name()), Some(binary));
             assert!(binary.config_type_name().ends_with("Config"));
         }
         assert_eq!(Binary::for_name("NoSuchFunction"), None);
+    }
+
+    #[test]
+    fn the_feedback_function_reads_the_outbox_table_and_nothing_else() {
+        let variables = Binary::MailFeedback.variables().unwrap();
+        assert_eq!(
+            variables,
+            BTreeSet::from(["OUTBOX_TABLE_NAME".to_owned()]),
+            "{variables:?}"
+        );
     }
 }

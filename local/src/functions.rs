@@ -8,12 +8,13 @@ use base64::engine::general_purpose::STANDARD;
 use lambdauth_handlers::Function;
 use lambdauth_handlers::api::envelope;
 use lambdauth_handlers::config::{
-    AccessTokenConfig, ConfigError, CoreConfig, IdentityConfig, MailingConfig, SessionConfig,
-    Source,
+    AccessTokenConfig, ConfigError, CoreConfig, IdentityConfig, MailingConfig, OutboxConfig,
+    RateLimitConfig, SessionConfig, Source,
 };
 use lambdauth_handlers::endpoints::{self, Outcome, Request};
 use lambdauth_handlers::error::HandlerError;
 use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::sealer::TokenSealer;
 use lambdauth_handlers::sessions::{self, SessionIssuer, SessionsAccess};
 use lambdauth_handlers::shared::Core;
@@ -47,6 +48,8 @@ pub struct Functions {
     pub access: SessionsAccess,
     /// The issuer's public keys (the key set, and the local authorizer's keys).
     pub keys: KmsKeys,
+    /// The abuse limits every HTTP request goes through, as on Lambda.
+    pub limiter: Limiter,
 }
 
 impl Functions {
@@ -54,12 +57,16 @@ impl Functions {
     /// the Lambdas read (one process stands in for all of them).
     pub fn from_source(aws: &SdkConfig, source: &impl Source) -> Result<Self, StartError> {
         let core = CoreConfig::from_source(source)?;
-        let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name);
+        let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name)
+            .with_outbox(OutboxConfig::from_source(source)?.table_name);
         let tokens = AccessTokenConfig::from_source(source)?;
         let policy = SessionConfig::from_source(source)?.policy;
         let kms = aws_sdk_kms::Client::new(aws);
         let keys = KmsKeys::new(kms.clone(), tokens.keys.clone());
+        let limiter =
+            Limiter::for_table(aws, &core.table_name, RateLimitConfig::from_source(source)?);
         Ok(Self {
+            limiter,
             sessions: SessionIssuer {
                 store: store.clone(),
                 signer: AccessTokenSigner::new(kms.clone(), tokens.clone()),
@@ -113,7 +120,8 @@ impl Functions {
         // Boxed: one future for every function nests deep enough otherwise to exceed the
         // compiler's layout depth in the callers.
         Box::pin(envelope::handle_event(
-            function.name(),
+            function,
+            Some(&self.limiter),
             event,
             request_id,
             |request| Box::pin(self.call(function, request)),

@@ -8,6 +8,7 @@
 //!   reaches them;
 //! - [`mappings`]: the mailer's two event source mappings, run by polling;
 //! - [`proxy`]: the SES recording and fault-injecting proxy;
+//! - [`simulator`]: SES's mailbox simulator, feeding the feedback function;
 //! - [`dev`]: the dev server that puts all of it together;
 //! - [`binaries`]: the seven Lambda binaries' configurations and the variables they read, for
 //!   the template checks.
@@ -19,5 +20,6 @@ pub mod functions;
 pub mod mappings;
 pub mod provision;
 pub mod proxy;
+pub mod simulator;
 
 pub use functions::{Functions, http_api_event, route_event};

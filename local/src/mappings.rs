@@ -297,18 +297,18 @@ pub struct Round {
 }
 
 impl LocalMappings {
-    /// The mappings of `table`'s stream and the retry queue at `retry_queue_url`, with clients
-    /// built from `aws`.
+    /// The mappings of the outbox table's stream (`outbox_table`) and the retry queue at
+    /// `retry_queue_url`, with clients built from `aws`.
     pub async fn for_stack(
         aws: &aws_config::SdkConfig,
-        table: &str,
+        outbox_table: &str,
         retry_queue_url: &str,
         region: &str,
     ) -> Result<Self, AwsFailure> {
         let stream = StreamSource::for_table(
             &aws_sdk_dynamodb::Client::new(aws),
             aws_sdk_dynamodbstreams::Client::new(aws),
-            table,
+            outbox_table,
             region,
         )
         .await?;

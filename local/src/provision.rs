@@ -7,14 +7,16 @@ use aws_sdk_cognitoidentity::Client as CognitoClient;
 use aws_sdk_dynamodb::Client as DynamoDbClient;
 use aws_sdk_kms::Client as KmsClient;
 use lambdauth_handlers::aws_error::{AwsFailure, classify};
-use lambdauth_handlers::config::{DEFAULT_TABLE_NAME, Source};
+use lambdauth_handlers::config::{DEFAULT_OUTBOX_TABLE_NAME, DEFAULT_TABLE_NAME, Source};
 use lambdauth_handlers::store::schema;
 
 /// The names of everything [`provision`] makes, and the settings it hands on to the functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resources {
-    /// `TABLE_NAME` (default `LambdAuthUsers`, the original's).
+    /// `TABLE_NAME` (default `LambdAuthUsers`, the original's): users, throttles, sessions.
     pub table: String,
+    /// `OUTBOX_TABLE_NAME` (default `LambdAuthOutbox`): the mail items, with the stream.
+    pub outbox_table: String,
     /// `IDENTITY_POOL_NAME` (default `LambdAuth`, the original's).
     pub identity_pool: String,
     /// `DEVELOPER_PROVIDER_NAME` (default `login.mycompany.myapp`, the original's).
@@ -32,6 +34,9 @@ pub struct Resources {
     pub dead_letter_queue: String,
     /// `FROM_ADDRESS`, the SES sender (default `no-reply@example.com`).
     pub sender: String,
+    /// `SES_CONFIGURATION_SET` (default `LambdAuth`): the configuration set mail is sent through,
+    /// whose feedback the mailbox simulator plays locally.
+    pub configuration_set: String,
     /// `VERIFICATION_PAGE` (default the local sample page).
     pub verification_page: String,
     /// `RESET_PAGE` (default the local sample page).
@@ -39,6 +44,8 @@ pub struct Resources {
 }
 
 const TABLE_NAME: &str = "TABLE_NAME";
+const OUTBOX_TABLE_NAME: &str = "OUTBOX_TABLE_NAME";
+const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 
 /// The sample pages' address when `lambdauth dev` serves them on its default port.
 pub const LOCAL_PAGES: &str = "http://127.0.0.1:3000";
@@ -61,6 +68,7 @@ impl Resources {
         let pages = pages.trim_end_matches('/');
         Self {
             table: get(TABLE_NAME, DEFAULT_TABLE_NAME),
+            outbox_table: get(OUTBOX_TABLE_NAME, DEFAULT_OUTBOX_TABLE_NAME),
             identity_pool: get("IDENTITY_POOL_NAME", "LambdAuth"),
             developer_provider: get("DEVELOPER_PROVIDER_NAME", "login.mycompany.myapp"),
             key_alias: get("KMS_KEY_ALIAS", "alias/LambdAuth"),
@@ -69,6 +77,7 @@ impl Resources {
             retry_queue: get("RETRY_QUEUE_NAME", "LambdAuthMailRetry"),
             dead_letter_queue: get("DEAD_LETTER_QUEUE_NAME", "LambdAuthMailDeadLetter"),
             sender: get("FROM_ADDRESS", "no-reply@example.com"),
+            configuration_set: get(SES_CONFIGURATION_SET, "LambdAuth"),
             verification_page: get("VERIFICATION_PAGE", &format!("{pages}/verify.html")),
             reset_page: get("RESET_PAGE", &format!("{pages}/reset.html")),
         }
@@ -80,6 +89,7 @@ impl Resources {
     pub fn variables(&self) -> Vec<(&'static str, String)> {
         vec![
             (TABLE_NAME, self.table.clone()),
+            (OUTBOX_TABLE_NAME, self.outbox_table.clone()),
             ("IDENTITY_POOL_NAME", self.identity_pool.clone()),
             ("DEVELOPER_PROVIDER_NAME", self.developer_provider.clone()),
             ("KMS_KEY_ALIAS", self.key_alias.clone()),
@@ -88,6 +98,7 @@ impl Resources {
             ("RETRY_QUEUE_NAME", self.retry_queue.clone()),
             ("DEAD_LETTER_QUEUE_NAME", self.dead_letter_queue.clone()),
             ("FROM_ADDRESS", self.sender.clone()),
+            (SES_CONFIGURATION_SET, self.configuration_set.clone()),
             ("VERIFICATION_PAGE", self.verification_page.clone()),
             ("RESET_PAGE", self.reset_page.clone()),
         ]
@@ -115,7 +126,8 @@ impl Provisioned {
     pub fn environment(&self) -> Vec<(&'static str, String)> {
         let r = &self.resources;
         vec![
-            ("TABLE_NAME", r.table.clone()),
+            (TABLE_NAME, r.table.clone()),
+            (OUTBOX_TABLE_NAME, r.outbox_table.clone()),
             ("KMS_KEY_ID", self.key_id.clone()),
             ("SIGNING_KEY_IDS", self.signing_key_id.clone()),
             ("ISSUER_URL", r.issuer.clone()),
@@ -124,17 +136,20 @@ impl Provisioned {
             ("RETRY_QUEUE_URL", self.queues.retry_url.clone()),
             ("DEAD_LETTER_QUEUE_URL", self.queues.dead_letter_url.clone()),
             ("FROM_ADDRESS", r.sender.clone()),
+            (SES_CONFIGURATION_SET, r.configuration_set.clone()),
             ("VERIFICATION_PAGE", r.verification_page.clone()),
             ("RESET_PAGE", r.reset_page.clone()),
         ]
     }
 }
 
-/// Creates, or finds, everything the functions need: the table (with its stream and TTL), the
-/// KMS key and its alias, the identity pool with its developer provider, the retry queue and
+/// Creates, or finds, everything the functions need: the users table and the outbox table (with
+/// its stream; both with TTL), the KMS key and its alias, the identity pool with its developer provider, the retry queue and
 /// its dead-letter queue, and the SES sender identity.
 pub async fn provision(aws: &SdkConfig, resources: Resources) -> Result<Provisioned, AwsFailure> {
-    ensure_table(&aws_sdk_dynamodb::Client::new(aws), &resources.table).await?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+    ensure_table(&dynamodb, &resources.table, TableKind::Users).await?;
+    ensure_table(&dynamodb, &resources.outbox_table, TableKind::Outbox).await?;
     let kms = KmsClient::new(aws);
     let key_id = ensure_kms_key(&kms, &resources.key_alias, KeyPurpose::LinkTokens).await?;
     let signing_key_id = ensure_kms_key(
@@ -155,7 +170,9 @@ pub async fn provision(aws: &SdkConfig, resources: Resources) -> Result<Provisio
         &resources.dead_letter_queue,
     )
     .await?;
-    ensure_sender(&aws_sdk_sesv2::Client::new(aws), &resources.sender).await?;
+    let ses = aws_sdk_sesv2::Client::new(aws);
+    ensure_sender(&ses, &resources.sender).await?;
+    ensure_configuration_set(&ses, &resources.configuration_set).await?;
     Ok(Provisioned {
         resources,
         key_id,
@@ -348,6 +365,51 @@ pub async fn ensure_sender(
     }
 }
 
+/// Creates the SES configuration set `name` unless it exists. Its event destination (SNS, in
+/// the stack) has no local counterpart: the mailbox simulator (`crate::simulator`) plays the
+/// feedback it would carry.
+pub async fn ensure_configuration_set(
+    client: &aws_sdk_sesv2::Client,
+    name: &str,
+) -> Result<(), AwsFailure> {
+    if configuration_set_exists(client, name).await? {
+        return Ok(());
+    }
+    // Sending enabled, as the stack's: said explicitly, so that the set reads back with it.
+    let sending = aws_sdk_sesv2::types::SendingOptions::builder()
+        .sending_enabled(true)
+        .build();
+    match client
+        .create_configuration_set()
+        .configuration_set_name(name)
+        .sending_options(sending)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Made meanwhile by another run (its "already exists" error is not typed alike by every
+        // endpoint): what we want.
+        Err(_) if configuration_set_exists(client, name).await? => Ok(()),
+        Err(error) => Err(classify("SES", &error)),
+    }
+}
+
+/// Whether SES has a configuration set named `name`, found by listing them (moto 5.2.5 answers
+/// `GetConfigurationSet` with a body the SDK cannot read, while its listing is sound).
+pub async fn configuration_set_exists(
+    client: &aws_sdk_sesv2::Client,
+    name: &str,
+) -> Result<bool, AwsFailure> {
+    let mut pages = client.list_configuration_sets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("SES", &e))?;
+        if page.configuration_sets().iter().any(|set| set == name) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The ARN of the queue at `url`.
 pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String, AwsFailure> {
     use aws_sdk_sqs::types::QueueAttributeName;
@@ -363,9 +425,25 @@ pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String
         .unwrap_or_default())
 }
 
-/// Creates the table if it does not exist: `pk`/`sk` keys, on-demand billing, a stream of new
-/// images (the outbox feed) and the TTL attribute. Returns once the table is active.
-pub async fn ensure_table(client: &DynamoDbClient, table: &str) -> Result<(), AwsFailure> {
+/// Which of the two tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// Users, login throttles, sessions, rate buckets: no stream, so no password hash ever
+    /// leaves the table through one.
+    Users,
+    /// The mail items and what the mail pipeline keeps per recipient and per kind: a stream of
+    /// new images feeds the mailer.
+    Outbox,
+}
+
+/// Creates the table if it does not exist: `pk`/`sk` keys, on-demand billing, the TTL attribute
+/// and, for the outbox, a stream of new images (the mailer's feed). Returns once the table is
+/// active. An existing table is left as it is.
+pub async fn ensure_table(
+    client: &DynamoDbClient,
+    table: &str,
+    kind: TableKind,
+) -> Result<(), AwsFailure> {
     use aws_sdk_dynamodb::client::Waiters as _;
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -387,6 +465,16 @@ pub async fn ensure_table(client: &DynamoDbClient, table: &str) -> Result<(), Aw
         service: "DynamoDB",
         detail: e.to_string(),
     };
+    let stream = match kind {
+        TableKind::Users => None,
+        TableKind::Outbox => Some(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(definition_error)?,
+        ),
+    };
     let created = client
         .create_table()
         .table_name(table)
@@ -395,13 +483,7 @@ pub async fn ensure_table(client: &DynamoDbClient, table: &str) -> Result<(), Aw
         .attribute_definitions(attribute(schema::SORT_KEY).map_err(definition_error)?)
         .key_schema(key(schema::PARTITION_KEY, KeyType::Hash).map_err(definition_error)?)
         .key_schema(key(schema::SORT_KEY, KeyType::Range).map_err(definition_error)?)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .map_err(definition_error)?,
-        )
+        .set_stream_specification(stream)
         .send()
         .await;
     match created {
@@ -454,6 +536,7 @@ mod tests {
         let resources =
             Resources::from_source_with_pages(&HashMap::new(), "http://127.0.0.1:4000/");
         assert_eq!(resources.table, "LambdAuthUsers");
+        assert_eq!(resources.outbox_table, "LambdAuthOutbox");
         assert_eq!(resources.identity_pool, "LambdAuth");
         assert_eq!(resources.developer_provider, "login.mycompany.myapp");
         assert_eq!(
@@ -467,6 +550,7 @@ mod tests {
     fn the_variables_read_back_as_the_same_resources() {
         let resources = Resources {
             table: "t".to_owned(),
+            outbox_table: "o".to_owned(),
             identity_pool: "p".to_owned(),
             developer_provider: "login.example".to_owned(),
             key_alias: "alias/k".to_owned(),
@@ -475,6 +559,7 @@ mod tests {
             retry_queue: "r".to_owned(),
             dead_letter_queue: "d".to_owned(),
             sender: "s@example.com".to_owned(),
+            configuration_set: "c".to_owned(),
             verification_page: "https://example.com/v".to_owned(),
             reset_page: "https://example.com/r".to_owned(),
         };

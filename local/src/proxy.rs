@@ -101,6 +101,9 @@ pub struct Counts {
     /// Every request's operation, in the order they came: the `X-Amz-Target` of the JSON
     /// protocols (`DynamoDB_20120810.Query`, `TrentService.Encrypt`, …), `METHOD path` otherwise.
     pub operations: std::sync::Mutex<Vec<String>>,
+    /// Each `TransactWriteItems` request's items, in the order they came: one `<kind> <table>`
+    /// per item (`Put LambdAuthUsers`, `ConditionCheck LambdAuthOutbox`, …).
+    pub transactions: std::sync::Mutex<Vec<Vec<String>>>,
 }
 
 impl Counts {
@@ -109,6 +112,14 @@ impl Counts {
         self.operations
             .lock()
             .map(|mut operations| std::mem::take(&mut *operations))
+            .unwrap_or_default()
+    }
+
+    /// The transactions recorded since the last call, taken out.
+    pub fn take_transactions(&self) -> Vec<Vec<String>> {
+        self.transactions
+            .lock()
+            .map(|mut transactions| std::mem::take(&mut *transactions))
             .unwrap_or_default()
     }
 }
@@ -218,6 +229,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             || format!("{} {}", parts.method, parts.uri.path()),
             str::to_owned,
         );
+    if operation == "DynamoDB_20120810.TransactWriteItems" {
+        record_transaction(&shared.counts, &body);
+    }
     if let Ok(mut operations) = shared.counts.operations.lock() {
         operations.push(operation);
     }
@@ -276,6 +290,26 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             }
         }
         None => forward(&shared, &parts.method, &parts.uri, &parts.headers, body).await,
+    }
+}
+
+/// Records the kind and table of each item of a `TransactWriteItems` request.
+fn record_transaction(counts: &Counts, request: &[u8]) {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(request) else {
+        return;
+    };
+    let items = request["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let (kind, body) = item.as_object()?.iter().next()?;
+            let table = body["TableName"].as_str().unwrap_or("?");
+            Some(format!("{kind} {table}"))
+        })
+        .collect();
+    if let Ok(mut transactions) = counts.transactions.lock() {
+        transactions.push(items);
     }
 }
 

@@ -1,22 +1,23 @@
-//! `lambdauth dlq` and `lambdauth mail`: the dead-letter queue and the outbox history of one
-//! address, printed as tables.
+//! `lambdauth dlq` and `lambdauth mail`: the dead-letter queue, and the outbox history and SES
+//! feedback of one address (with the lift of its suppression), printed as tables.
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use lambdauth::dlq;
+use lambdauth::mailbox::{self, Unsuppressed};
 use lambdauth_domain::Email;
-use lambdauth_handlers::config::DEFAULT_TABLE_NAME;
+use lambdauth_handlers::config::DEFAULT_OUTBOX_TABLE_NAME;
 use lambdauth_handlers::mailer::queue::MailQueue;
-use lambdauth_handlers::store::UserStore;
+use lambdauth_handlers::store::{OutboxStore, StoreError};
 
 use super::{aws, now};
 
 #[derive(clap::Args)]
 pub(crate) struct QueueArgs {
-    /// The table (for the mails behind the jobs).
-    #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE_NAME)]
+    /// The outbox table (for the mails behind the jobs).
+    #[arg(long = "outbox-table", env = "OUTBOX_TABLE_NAME", default_value = DEFAULT_OUTBOX_TABLE_NAME)]
     table: String,
     /// The retry queue's URL.
     #[arg(long, env = "RETRY_QUEUE_URL")]
@@ -38,12 +39,25 @@ pub(crate) enum DlqAction {
 
 #[derive(Subcommand)]
 pub(crate) enum MailAction {
-    /// Every mail to an address: kind, status, attempts, last error, times.
+    /// Every mail to an address (kind, status, attempts, last error, times), and what SES's
+    /// feedback says of it: deliveries, bounces, complaints, and whether it is suppressed and why.
     Status {
         /// The address.
         email: String,
-        /// The table.
-        #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE_NAME)]
+        /// The outbox table.
+        #[arg(long = "outbox-table", env = "OUTBOX_TABLE_NAME", default_value = DEFAULT_OUTBOX_TABLE_NAME)]
+        table: String,
+    },
+    /// Lift an address's suppression (after a permanent bounce or a complaint), so mail goes to
+    /// it again; its counts stay, and who lifted it and when is recorded.
+    Unsuppress {
+        /// The address.
+        email: String,
+        /// Who lifts it, as recorded.
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+        /// The outbox table.
+        #[arg(long = "outbox-table", env = "OUTBOX_TABLE_NAME", default_value = DEFAULT_OUTBOX_TABLE_NAME)]
         table: String,
     },
 }
@@ -91,7 +105,7 @@ pub(crate) async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<Ex
             println!("{} job(s) in the dead-letter queue", letters.len());
         }
         DlqAction::Redrive => {
-            let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &queues.table);
+            let store = OutboxStore::new(aws_sdk_dynamodb::Client::new(&aws), &queues.table);
             let report = dlq::dlq_redrive(
                 &store,
                 &dead_letters,
@@ -123,13 +137,44 @@ pub(crate) async fn run_dlq(action: &DlqAction, queues: &QueueArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
+pub(crate) async fn run_mail(action: &MailAction) -> Result<ExitCode> {
+    match action {
+        MailAction::Status { email, table } => run_mail_status(email, table).await,
+        MailAction::Unsuppress { email, by, table } => run_unsuppress(email, by, table).await,
+    }
+}
+
+async fn run_unsuppress(email: &str, by: &str, table: &str) -> Result<ExitCode> {
     let email = Email::parse(email).context("the address")?;
     let aws = aws().await;
-    let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let store = OutboxStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    match mailbox::unsuppress(&store, &email, by, now())
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict => anyhow::anyhow!(
+                "the suppression changed while it was being lifted (new feedback arrived); look at `lambdauth mail status` and run it again"
+            ),
+            other => other.into(),
+        })? {
+        Unsuppressed::Lifted(lifted) => println!(
+            "lifted the suppression of {} ({}); mail is sent to it again. Recorded as lifted by {by}.",
+            email.as_str(),
+            lifted.reason
+        ),
+        Unsuppressed::NotSuppressed => {
+            println!("{} is not suppressed: nothing to lift", email.as_str());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode> {
+    let email = Email::parse(email).context("the address")?;
+    let aws = aws().await;
+    let store = OutboxStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let mails = dlq::mail_status(&store, &email).await?;
     println!(
-        "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  last error",
+        "{:<32}  {:<18}  {:<10}  {:>8}  {:>10}  {:>10}  last error",
         "mail id", "kind", "status", "attempts", "created", "updated"
     );
     for mail in &mails {
@@ -137,7 +182,7 @@ pub(crate) async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode
             .updated_at
             .map_or_else(|| "-".to_owned(), |at| dlq::age(at.as_millis(), now()));
         println!(
-            "{:<32}  {:<18}  {:<8}  {:>8}  {:>10}  {:>10}  {}",
+            "{:<32}  {:<18}  {:<10}  {:>8}  {:>10}  {:>10}  {}",
             mail.id,
             mail.kind.as_str(),
             mail.status.as_str(),
@@ -148,5 +193,9 @@ pub(crate) async fn run_mail_status(email: &str, table: &str) -> Result<ExitCode
         );
     }
     println!("{} mail(s) to {}", mails.len(), email.masked());
+    let feedback = store.address_feedback(email.as_str()).await?;
+    for line in mailbox::feedback_lines(&email, feedback.as_ref(), now()) {
+        println!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
 }

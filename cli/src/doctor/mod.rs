@@ -1,6 +1,6 @@
 //! `lambdauth doctor`: whether a stack is present and wired as the functions need it, asked of
-//! the configured endpoint with the variables the functions read. It looks at the SES account
-//! and sender, the table (keys, stream, TTL), the retry and dead-letter queues (the redrive
+//! the configured endpoint with the variables the functions read. It looks at the SES account,
+//! sender and configuration set (and its feedback destination), the users and outbox tables (keys, stream, TTL), the retry and dead-letter queues (the redrive
 //! between them), the link-token key and the identity pool (its developer provider), and gives a
 //! report with a one-line fix for every problem.
 
@@ -22,9 +22,16 @@ pub use ses::{IdentityState, account_findings, sender_finding};
 /// problems, not refused, so that one run shows everything that is missing.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct DoctorSettings {
-    /// The user table.
+    /// The users table.
     #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
     pub table: String,
+    /// The outbox table.
+    #[arg(
+        long,
+        env = "OUTBOX_TABLE_NAME",
+        default_value = lambdauth_handlers::config::DEFAULT_OUTBOX_TABLE_NAME
+    )]
+    pub outbox_table: String,
     /// The mail retry queue's URL.
     #[arg(long, env = "RETRY_QUEUE_URL")]
     pub retry_queue_url: Option<String>,
@@ -47,6 +54,9 @@ pub struct DoctorSettings {
     /// The address mail is sent from.
     #[arg(long, env = "FROM_ADDRESS")]
     pub from_address: Option<String>,
+    /// The SES configuration set mail is sent through (its feedback suppresses addresses).
+    #[arg(long, env = "SES_CONFIGURATION_SET")]
+    pub configuration_set: Option<String>,
 }
 
 /// The clients the checks use, built once from the SDK's settings.
@@ -77,7 +87,17 @@ pub async fn diagnose(clients: &Clients, settings: &DoctorSettings) -> Report {
     let mut findings = Vec::new();
     findings.extend(ses::account(&clients.ses).await);
     findings.push(ses::sender(&clients.ses, settings.from_address.as_deref()).await);
-    findings.extend(table::check(&clients.dynamodb, &settings.table).await);
+    findings
+        .extend(ses::configuration_set(&clients.ses, settings.configuration_set.as_deref()).await);
+    findings.extend(table::check(&clients.dynamodb, &settings.table, table::Role::Users).await);
+    findings.extend(
+        table::check(
+            &clients.dynamodb,
+            &settings.outbox_table,
+            table::Role::Outbox,
+        )
+        .await,
+    );
     let dead_letter =
         queues::dead_letter_queue(&clients.sqs, settings.dead_letter_queue_url.as_deref()).await;
     findings.extend(

@@ -24,6 +24,10 @@ pub enum Subject {
     Key,
     /// The identity pool.
     IdentityPool,
+    /// The SES configuration set the mailer sends through.
+    ConfigurationSet,
+    /// Its event destination, which carries SES's feedback to the feedback function.
+    FeedbackDestination,
 }
 
 impl fmt::Display for Subject {
@@ -38,6 +42,8 @@ impl fmt::Display for Subject {
             Self::DeadLetterQueue => "dead-letter queue",
             Self::Key => "KMS key",
             Self::IdentityPool => "identity pool",
+            Self::ConfigurationSet => "configuration set",
+            Self::FeedbackDestination => "feedback destination",
         })
     }
 }

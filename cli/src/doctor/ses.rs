@@ -1,5 +1,6 @@
-//! The SES account (sending, sandbox, quota) and the sender's identity: reading them from SES,
-//! and the findings on what was read.
+//! The SES account (sending, sandbox, quota), the sender's identity, and the configuration set
+//! the mailer sends through with its feedback destination: reading them from SES, and the
+//! findings on what was read.
 
 use super::{Finding, Subject, describe, not_implemented};
 
@@ -248,6 +249,161 @@ pub fn sender_finding(address: &str, identity: Option<&IdentityState>) -> Findin
             identity.identity
         ),
         fix,
+    )
+}
+
+/// The event types the feedback path needs, as SES v2 names them.
+pub const FEEDBACK_EVENT_TYPES: [&str; 4] = ["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY"];
+
+/// One event destination of the configuration set, as SES describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDestination {
+    /// Its name.
+    pub name: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// The SNS topic it publishes to, when it is an SNS destination.
+    pub sns_topic: Option<String>,
+    /// The event types it publishes (`BOUNCE`, `DELIVERY`, …).
+    pub event_types: Vec<String>,
+}
+
+/// How the read of the event destinations went.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum DestinationsAnswer {
+    Read(Vec<EventDestination>),
+    /// The endpoint lacks SES v2 `GetConfigurationSetEventDestinations` (an emulator).
+    Unsupported,
+    /// Any other error, described.
+    Failed(String),
+}
+
+/// Checks the configuration set the mailer sends through, and that SES publishes its feedback
+/// (bounces, complaints, rejections, deliveries) to SNS, where the feedback function reads it.
+pub(super) async fn configuration_set(
+    ses: &aws_sdk_sesv2::Client,
+    name: Option<&str>,
+) -> Vec<Finding> {
+    let Some(name) = name else {
+        return vec![Finding::not_set(
+            Subject::ConfigurationSet,
+            "SES_CONFIGURATION_SET",
+            "configuration-set",
+            "MailConfigurationSet",
+        )];
+    };
+    match configuration_set_listed(ses, name).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return vec![Finding::problem(
+                Subject::ConfigurationSet,
+                format!(
+                    "the configuration set {name} does not exist: SES refuses every mail sent through it"
+                ),
+                "deploy the stack (it makes MailConfigurationSet) and set SES_CONFIGURATION_SET to its name",
+            )];
+        }
+        Err(detail) => {
+            return vec![Finding::problem(
+                Subject::ConfigurationSet,
+                format!("cannot list the configuration sets: {detail}"),
+                "run with credentials allowed ses:ListConfigurationSets in this region",
+            )];
+        }
+    }
+    let answer = match ses
+        .get_configuration_set_event_destinations()
+        .configuration_set_name(name)
+        .send()
+        .await
+    {
+        Ok(output) => DestinationsAnswer::Read(
+            output
+                .event_destinations()
+                .iter()
+                .map(|destination| EventDestination {
+                    name: destination.name().to_owned(),
+                    enabled: destination.enabled(),
+                    sns_topic: destination
+                        .sns_destination()
+                        .map(|sns| sns.topic_arn().to_owned()),
+                    event_types: destination
+                        .matching_event_types()
+                        .iter()
+                        .map(|kind| kind.as_str().to_owned())
+                        .collect(),
+                })
+                .collect(),
+        ),
+        Err(error) if not_implemented(&error) => DestinationsAnswer::Unsupported,
+        Err(error) => DestinationsAnswer::Failed(describe(&error)),
+    };
+    vec![
+        Finding::ok(
+            Subject::ConfigurationSet,
+            format!("{name} exists; the mailer sends through it"),
+        ),
+        destinations_finding(name, &answer),
+    ]
+}
+
+/// Whether SES lists a configuration set named `name`: provisioning's own check.
+async fn configuration_set_listed(ses: &aws_sdk_sesv2::Client, name: &str) -> Result<bool, String> {
+    lambdauth_local::provision::configuration_set_exists(ses, name)
+        .await
+        .map_err(|failure| failure.to_string())
+}
+
+/// The finding on the event destinations of the configuration set `name`.
+pub(super) fn destinations_finding(name: &str, answer: &DestinationsAnswer) -> Finding {
+    let destinations = match answer {
+        DestinationsAnswer::Read(destinations) => destinations,
+        DestinationsAnswer::Unsupported => {
+            return Finding::unknown(
+                Subject::FeedbackDestination,
+                "unknown on this endpoint (it does not implement SES v2 GetConfigurationSetEventDestinations)",
+            );
+        }
+        DestinationsAnswer::Failed(detail) => {
+            return Finding::problem(
+                Subject::FeedbackDestination,
+                format!("cannot read the event destinations of {name}: {detail}"),
+                "run with credentials allowed ses:GetConfigurationSetEventDestinations in this region",
+            );
+        }
+    };
+    let to_sns: Vec<&EventDestination> = destinations
+        .iter()
+        .filter(|destination| destination.enabled && destination.sns_topic.is_some())
+        .collect();
+    let missing: Vec<&str> = FEEDBACK_EVENT_TYPES
+        .into_iter()
+        .filter(|kind| {
+            !to_sns
+                .iter()
+                .any(|destination| destination.event_types.iter().any(|t| t == kind))
+        })
+        .collect();
+    if missing.is_empty() {
+        let topics: Vec<&str> = to_sns
+            .iter()
+            .filter_map(|destination| destination.sns_topic.as_deref())
+            .collect();
+        return Finding::ok(
+            Subject::FeedbackDestination,
+            format!(
+                "{name} publishes bounces, complaints, rejections and deliveries to {}",
+                topics.join(", ")
+            ),
+        );
+    }
+    Finding::problem(
+        Subject::FeedbackDestination,
+        format!(
+            "{name} publishes no {} to an SNS topic: bouncing and complaining addresses are never suppressed",
+            missing.join(", ")
+        ),
+        "deploy the stack: its MailFeedbackEvents destination sends them to the feedback function's topic",
     )
 }
 
@@ -509,5 +665,65 @@ mod tests {
             failed[0].fix.as_deref(),
             Some("run with credentials allowed ses:GetAccount in this region")
         );
+    }
+
+    fn destination(enabled: bool, topic: Option<&str>, types: &[&str]) -> EventDestination {
+        EventDestination {
+            name: "feedback".to_owned(),
+            enabled,
+            sns_topic: topic.map(str::to_owned),
+            event_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_feedback_destination_must_send_the_four_event_types_to_sns() {
+        let arn = "arn:aws:sns:us-east-1:123456789012:feedback";
+        let topic = Some(arn);
+        let all = destination(
+            true,
+            topic,
+            &["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY", "SEND"],
+        );
+        let ok = destinations_finding("set", &DestinationsAnswer::Read(vec![all.clone()]));
+        assert_eq!(ok.verdict, Verdict::Ok, "{ok:?}");
+        assert!(ok.detail.contains(arn), "{ok:?}");
+
+        let partial = destinations_finding(
+            "set",
+            &DestinationsAnswer::Read(vec![destination(true, topic, &["BOUNCE", "DELIVERY"])]),
+        );
+        assert_eq!(partial.verdict, Verdict::Problem);
+        assert!(partial.detail.contains("COMPLAINT, REJECT"), "{partial:?}");
+
+        let disabled = destinations_finding(
+            "set",
+            &DestinationsAnswer::Read(vec![EventDestination {
+                enabled: false,
+                ..all.clone()
+            }]),
+        );
+        assert_eq!(disabled.verdict, Verdict::Problem);
+        let not_sns = destinations_finding(
+            "set",
+            &DestinationsAnswer::Read(vec![EventDestination {
+                sns_topic: None,
+                ..all
+            }]),
+        );
+        assert_eq!(not_sns.verdict, Verdict::Problem);
+        assert_eq!(
+            destinations_finding("set", &DestinationsAnswer::Read(vec![])).verdict,
+            Verdict::Problem
+        );
+    }
+
+    #[test]
+    fn an_endpoint_without_event_destinations_is_unknown_not_a_failure() {
+        let finding = destinations_finding("set", &DestinationsAnswer::Unsupported);
+        assert_eq!(finding.verdict, Verdict::Unknown);
+        assert!(finding.detail.contains("unknown on this endpoint"));
+        let failed = destinations_finding("set", &DestinationsAnswer::Failed("denied".to_owned()));
+        assert_eq!(failed.verdict, Verdict::Problem);
     }
 }

@@ -1,5 +1,7 @@
-//! The user table, its stream and its TTL: reading them from DynamoDB, and the findings on what
-//! was read.
+//! The two tables, their streams and their TTL: reading them from DynamoDB, and the findings on
+//! what was read. The outbox table needs a stream of new images (it feeds the mailer); the users
+//! table needs none, and one left on it (a stack from before the outbox table) carries password
+//! hashes that nothing reads any more.
 
 use aws_sdk_dynamodb::types::{StreamViewType, TimeToLiveStatus};
 use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
@@ -31,10 +33,35 @@ pub(super) struct TimeToLive {
     pub(super) attribute: Option<String>,
 }
 
+/// Which of the two tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Users, throttles, sessions: `TABLE_NAME`, no stream needed.
+    Users,
+    /// The mail items: `OUTBOX_TABLE_NAME`, with the mailer's stream.
+    Outbox,
+}
+
+impl Role {
+    /// How to name the right table when `name` is the wrong one.
+    fn naming_fix(self) -> &'static str {
+        match self {
+            Self::Users => "set TABLE_NAME or pass --table (the stack's TableName output)",
+            Self::Outbox => {
+                "set OUTBOX_TABLE_NAME or pass --outbox-table (the stack's OutboxTableName output)"
+            }
+        }
+    }
+}
+
 /// Checks the table, its stream and its TTL; the TTL is asked only of a table that exists.
-pub(super) async fn check(dynamodb: &aws_sdk_dynamodb::Client, name: &str) -> Vec<Finding> {
+pub(super) async fn check(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    name: &str,
+    role: Role,
+) -> Vec<Finding> {
     let table = fetch_table(dynamodb, name).await;
-    let mut findings = table_findings(name, &table);
+    let mut findings = table_findings(name, role, &table);
     if matches!(table, Ok(Some(_))) {
         findings.push(time_to_live_finding(
             name,
@@ -104,7 +131,11 @@ pub(super) async fn fetch_time_to_live(
 }
 
 /// The findings on the table `name` and, when it exists, on its stream.
-fn table_findings(name: &str, table: &Result<Option<TableState>, Unread>) -> Vec<Finding> {
+fn table_findings(
+    name: &str,
+    role: Role,
+    table: &Result<Option<TableState>, Unread>,
+) -> Vec<Finding> {
     let table = match table {
         Ok(Some(table)) => table,
         Ok(None) => {
@@ -118,7 +149,7 @@ fn table_findings(name: &str, table: &Result<Option<TableState>, Unread>) -> Vec
             return vec![Finding::problem(
                 Subject::Table,
                 format!("there is no table {name}"),
-                "set TABLE_NAME or pass --table (the stack's TableName output), or deploy the stack",
+                format!("{}, or deploy the stack", role.naming_fix()),
             )];
         }
         Err(Unread::Failed(detail)) => {
@@ -146,12 +177,35 @@ fn table_findings(name: &str, table: &Result<Option<TableState>, Unread>) -> Vec
             format!(
                 "{name} has the keys {keys:?}, not {PARTITION_KEY} (HASH) and {SORT_KEY} (RANGE)"
             ),
-            "this is not a LambdAuth table: set TABLE_NAME to the stack's TableName output",
+            format!("this is not a LambdAuth table: {}", role.naming_fix()),
         )
     };
-    vec![keys_finding, stream_finding(name, &table.stream)]
+    let stream = match role {
+        Role::Users => users_stream_finding(name, &table.stream),
+        Role::Outbox => stream_finding(name, &table.stream),
+    };
+    vec![keys_finding, stream]
 }
 
+/// The users table needs no stream; one still on it carries every password hash written and
+/// nothing reads it.
+fn users_stream_finding(table: &str, stream: &Stream) -> Finding {
+    match stream {
+        Stream::Off => Finding::ok(
+            Subject::Stream,
+            format!("{table}: none (the outbox table's feeds the mailer)"),
+        ),
+        Stream::On(_) => Finding::warning(
+            Subject::Stream,
+            format!("{table} still has a stream: it carries password hashes and nothing reads it"),
+            format!(
+                "once `lambdauth mail status` shows no pending mail from before the outbox table, aws dynamodb update-table --table-name {table} --stream-specification StreamEnabled=false"
+            ),
+        ),
+    }
+}
+
+/// The outbox table's stream, which feeds the mailer.
 fn stream_finding(table: &str, stream: &Stream) -> Finding {
     match stream {
         Stream::Off => Finding::problem(
@@ -162,7 +216,10 @@ fn stream_finding(table: &str, stream: &Stream) -> Finding {
             ),
         ),
         Stream::On(Some(view @ (StreamViewType::NewImage | StreamViewType::NewAndOldImages))) => {
-            Finding::ok(Subject::Stream, format!("enabled, {}", view.as_str()))
+            Finding::ok(
+                Subject::Stream,
+                format!("{table}: enabled, {}", view.as_str()),
+            )
         }
         Stream::On(view) => Finding::problem(
             Subject::Stream,
@@ -193,7 +250,7 @@ fn time_to_live_finding(table: &str, time_to_live: &Result<TimeToLive, String>) 
     };
     match (&time_to_live.status, time_to_live.attribute.as_deref()) {
         (Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling), Some(TTL_ATTRIBUTE)) => {
-            Finding::ok(Subject::TimeToLive, format!("on {TTL_ATTRIBUTE}"))
+            Finding::ok(Subject::TimeToLive, format!("{table}: on {TTL_ATTRIBUTE}"))
         }
         (Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling), Some(other)) => {
             Finding::problem(
@@ -238,6 +295,7 @@ mod tests {
     fn a_lambdauth_table_with_a_new_image_stream_is_healthy() {
         let findings = table_findings(
             "t",
+            Role::Outbox,
             &Ok(Some(lambdauth_table(Stream::On(Some(
                 StreamViewType::NewImage,
             ))))),
@@ -251,19 +309,19 @@ mod tests {
         );
         assert_eq!(findings[1].subject, Subject::Stream);
         assert_eq!(findings[1].verdict, Verdict::Ok);
-        assert_eq!(findings[1].detail, "enabled, NEW_IMAGE");
+        assert_eq!(findings[1].detail, "t: enabled, NEW_IMAGE");
     }
 
     #[test]
     fn a_table_without_a_status_still_passes_on_its_keys() {
         let mut table = lambdauth_table(Stream::On(Some(StreamViewType::NewAndOldImages)));
         table.status = None;
-        let findings = table_findings("t", &Ok(Some(table)));
+        let findings = table_findings("t", Role::Outbox, &Ok(Some(table)));
         assert_eq!(
             findings[0].detail,
             format!("t: of unknown status, keys {PARTITION_KEY}/{SORT_KEY}")
         );
-        assert_eq!(findings[1].detail, "enabled, NEW_AND_OLD_IMAGES");
+        assert_eq!(findings[1].detail, "t: enabled, NEW_AND_OLD_IMAGES");
     }
 
     #[test]
@@ -273,7 +331,7 @@ mod tests {
             status: Some("ACTIVE".to_owned()),
             stream: Stream::On(Some(StreamViewType::NewImage)),
         };
-        let findings = table_findings("t", &Ok(Some(table)));
+        let findings = table_findings("t", Role::Outbox, &Ok(Some(table)));
         assert_eq!(findings[0].verdict, Verdict::Problem);
         assert_eq!(
             findings[0].detail,
@@ -283,25 +341,31 @@ mod tests {
         );
         assert_eq!(
             findings[0].fix.as_deref(),
-            Some("this is not a LambdAuth table: set TABLE_NAME to the stack's TableName output")
+            Some(
+                "this is not a LambdAuth table: set OUTBOX_TABLE_NAME or pass --outbox-table (the stack's OutboxTableName output)"
+            )
         );
         assert_eq!(findings[1].verdict, Verdict::Ok);
     }
 
     #[test]
     fn a_table_that_cannot_be_read_is_one_problem() {
-        let missing = table_findings("t", &Err(Unread::Missing));
+        let missing = table_findings("t", Role::Outbox, &Err(Unread::Missing));
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].verdict, Verdict::Problem);
         assert_eq!(missing[0].detail, "there is no table t");
         assert_eq!(
             missing[0].fix.as_deref(),
             Some(
-                "set TABLE_NAME or pass --table (the stack's TableName output), or deploy the stack"
+                "set OUTBOX_TABLE_NAME or pass --outbox-table (the stack's OutboxTableName output), or deploy the stack"
             )
         );
 
-        let failed = table_findings("t", &Err(Unread::Failed("AccessDenied: no".to_owned())));
+        let failed = table_findings(
+            "t",
+            Role::Outbox,
+            &Err(Unread::Failed("AccessDenied: no".to_owned())),
+        );
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].detail, "cannot describe t: AccessDenied: no");
         assert_eq!(
@@ -309,12 +373,43 @@ mod tests {
             Some("run with credentials allowed dynamodb:DescribeTable on the table")
         );
 
-        let empty = table_findings("t", &Ok(None));
+        let empty = table_findings("t", Role::Outbox, &Ok(None));
         assert_eq!(empty.len(), 1);
         assert_eq!(empty[0].detail, "DescribeTable returned nothing for t");
         assert_eq!(
             empty[0].fix.as_deref(),
             Some("run again; if it persists, the endpoint is not DynamoDB")
+        );
+    }
+
+    #[test]
+    fn the_users_table_needs_no_stream_and_one_left_on_is_a_warning() {
+        let findings = table_findings("u", Role::Users, &Ok(Some(lambdauth_table(Stream::Off))));
+        assert_eq!(findings[1].subject, Subject::Stream);
+        assert_eq!(findings[1].verdict, Verdict::Ok);
+        let left_on = table_findings(
+            "u",
+            Role::Users,
+            &Ok(Some(lambdauth_table(Stream::On(Some(
+                StreamViewType::NewImage,
+            ))))),
+        );
+        assert_eq!(left_on[1].verdict, Verdict::Warning);
+        assert_eq!(
+            left_on[1].detail,
+            "u still has a stream: it carries password hashes and nothing reads it"
+        );
+        assert!(
+            left_on[1].fix.as_deref().is_some_and(
+                |fix| fix.contains("StreamEnabled=false") && fix.contains("mail status")
+            )
+        );
+        let missing = table_findings("u", Role::Users, &Err(Unread::Missing));
+        assert_eq!(
+            missing[0].fix.as_deref(),
+            Some(
+                "set TABLE_NAME or pass --table (the stack's TableName output), or deploy the stack"
+            )
         );
     }
 
@@ -369,7 +464,7 @@ mod tests {
             );
             assert_eq!(finding.subject, Subject::TimeToLive);
             assert_eq!(finding.verdict, Verdict::Ok);
-            assert_eq!(finding.detail, format!("on {TTL_ATTRIBUTE}"));
+            assert_eq!(finding.detail, format!("t: on {TTL_ATTRIBUTE}"));
         }
     }
 

@@ -2,9 +2,11 @@
 //!
 //! It provisions what the functions need at the emulator, then serves the HTTP API by turning each
 //! request into the API Gateway v2 event the Lambda would get and calling the same handler code;
-//! serves the sample pages; and runs the mailer's two event source mappings (the table's stream
-//! and the retry queue) against the same mailer code, sending through a recording proxy so that
-//! each mail's subject and link reach the console and `/_dev/mail`.
+//! serves the sample pages; and runs the mailer's two event source mappings (the outbox table's
+//! stream and the retry queue) against the same mailer code, sending through a recording proxy so
+//! that each mail's subject and link reach the console and `/_dev/mail`. Mail to SES's mailbox
+//! simulator addresses (`bounce@simulator.amazonses.com`, …) then gets the feedback SES would
+//! publish, handed to the feedback function's own code ([`crate::simulator`]).
 
 mod http;
 mod mail_pages;
@@ -18,7 +20,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use lambdauth_handlers::config::MailerConfig;
+use lambdauth_handlers::config::{MailFeedbackConfig, MailerConfig};
+use lambdauth_handlers::feedback::MailFeedback;
 use lambdauth_handlers::mailer::{Mailer, Overrides};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -27,6 +30,7 @@ use crate::Functions;
 use crate::mappings::LocalMappings;
 use crate::provision::{Provisioned, Resources, provision};
 use crate::proxy::{FaultProxy, Rule, SentMail};
+use crate::simulator::{MailboxSimulator, Origin};
 
 /// How often the mappings look for new stream records and queue messages. Short polls, never
 /// long ones: the bundled emulator answers one request at a time, so a waiting receive would
@@ -119,14 +123,24 @@ impl DevServer {
         .await
         .context("starting the SES proxy")?;
         let mailer = mailer(aws, &environment, ses.url())?;
+        let feedback = MailFeedback::assemble(
+            aws,
+            &MailFeedbackConfig::from_source(&environment)
+                .context("configuring the mail feedback function")?,
+        );
+        let simulator = MailboxSimulator::new(Origin {
+            sender: provisioned.resources.sender.clone(),
+            configuration_set: Some(provisioned.resources.configuration_set.clone()),
+            region: region.clone(),
+        });
         let mappings = LocalMappings::for_stack(
             aws,
-            &provisioned.resources.table,
+            &provisioned.resources.outbox_table,
             &provisioned.queues.retry_url,
             &region,
         )
         .await
-        .context("reading the table's stream and finding the retry queue")?;
+        .context("reading the outbox table's stream and finding the retry queue")?;
 
         let (stop, stopped) = watch::channel(false);
         let ses = Arc::new(ses);
@@ -154,7 +168,13 @@ impl DevServer {
                 tracing::error!(%error, "the HTTP server stopped");
             }
         });
-        let pump = tokio::spawn(run_mappings(mappings, mailer, Arc::clone(&ses), stopped));
+        let pump = tokio::spawn(run_mappings(
+            mappings,
+            mailer,
+            (feedback, simulator),
+            Arc::clone(&ses),
+            stopped,
+        ));
         Ok(Self {
             url,
             provisioned,
@@ -197,10 +217,12 @@ fn mailer(aws: &SdkConfig, environment: &HashMap<String, String>, ses: &str) -> 
     Mailer::assemble(aws, config, overrides).context("loading the mail templates")
 }
 
-/// Feeds the mailer from both sources until told to stop, printing each mail SES accepted.
+/// Feeds the mailer from both sources until told to stop, printing each mail SES accepted, and
+/// hands the feedback function what SES's mailbox simulator would publish for it.
 async fn run_mappings(
     mut mappings: LocalMappings,
     mailer: Mailer,
+    (feedback, mut simulator): (MailFeedback, MailboxSimulator),
     ses: Arc<FaultProxy>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -223,5 +245,17 @@ async fn run_mappings(
             );
         }
         reported = sent.len();
+        match simulator.play(&sent, &feedback).await {
+            Ok(done) if done.recorded > 0 => {
+                tracing::info!(
+                    recorded = done.recorded,
+                    "mailbox simulator feedback recorded"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "recording the mailbox simulator's feedback failed; trying again");
+            }
+        }
     }
 }
