@@ -29,6 +29,7 @@ use std::time::Instant;
 use lambdauth_bench::coldstart::workspace;
 use lambdauth_bench::runtime_api;
 use lambdauth_handlers::Function;
+use lambdauth_local::binaries::Binary;
 use lambdauth_local::http_api_event;
 use lambdauth_tests::app::TestApp;
 use serde_json::{Value, json};
@@ -145,8 +146,8 @@ fn sam_build_leaves_an_executable_x86_64_bootstrap_for_every_function() {
     let output = built();
     assert!(output.status.success(), "sam build: {}", shown(output));
     let functions = functions_in_template();
-    // The HTTP functions and the mailer.
-    assert_eq!(functions.len(), Function::ALL.len() + 1, "{functions:?}");
+    // Every binary: the HTTP functions, the mailer and the feedback function.
+    assert_eq!(functions.len(), Binary::all().count(), "{functions:?}");
     for function in functions {
         let bootstrap = build_dir().join(&function).join("bootstrap");
         let metadata = std::fs::metadata(&bootstrap)

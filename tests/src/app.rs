@@ -8,18 +8,23 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
 use lambdauth_handlers::Function;
-use lambdauth_handlers::config::MailerConfig;
-use lambdauth_handlers::config::{CoreConfig, IdentityConfig};
+use lambdauth_handlers::config::RateLimitConfig;
+use lambdauth_handlers::config::{CoreConfig, IdentityConfig, OutboxConfig};
+use lambdauth_handlers::config::{MailFeedbackConfig, MailerConfig};
+use lambdauth_handlers::feedback::{MailFeedback, Recorded};
 use lambdauth_handlers::function::Route;
 use lambdauth_handlers::identity::IdentityIssuer;
+use lambdauth_handlers::limits::Limiter;
 use lambdauth_handlers::mailer::queue::MailQueue;
 use lambdauth_handlers::mailer::{Mailer, Overrides};
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
+use lambdauth_handlers::store::buckets::BucketStore;
 use lambdauth_local::Functions;
 use lambdauth_local::mappings::LocalMappings;
 use lambdauth_local::provision::provision;
 use lambdauth_local::route_event;
+use lambdauth_local::simulator::{MailboxSimulator, Origin};
 use serde_json::{Value, json};
 
 use crate::TestContext;
@@ -61,8 +66,10 @@ pub struct TestApp {
     pub ctx: TestContext,
     /// The six functions.
     pub functions: Functions,
-    /// The table.
+    /// The users table.
     pub table: String,
+    /// The outbox table.
+    pub outbox_table: String,
     /// The environment the functions were configured from.
     pub env: HashMap<String, String>,
     /// A DynamoDB client.
@@ -88,6 +95,7 @@ impl TestApp {
             .await
             .expect("provision");
         let table = provisioned.resources.table.clone();
+        let outbox_table = provisioned.resources.outbox_table.clone();
         let mut env: HashMap<String, String> = provisioned
             .environment()
             .into_iter()
@@ -113,10 +121,31 @@ impl TestApp {
             ctx,
             functions,
             table,
+            outbox_table,
             env,
             dynamodb,
             ses,
         }
+    }
+
+    /// A stack with `overrides` whose functions reach every service through a recording proxy,
+    /// and that proxy (its [`crate::proxy::Counts`] list each AWS call made).
+    ///
+    /// # Panics
+    /// When the proxy cannot start or the emulator refuses to create a resource.
+    pub async fn spawn_recorded(label: &str, overrides: &[(&str, &str)]) -> (Self, FaultProxy) {
+        let proxy = FaultProxy::recording(crate::emulator().endpoint())
+            .await
+            .expect("a recording proxy");
+        let app = Self::spawn_with(label, overrides)
+            .await
+            .with_every_service_through(proxy.url());
+        (app, proxy)
+    }
+
+    /// An address unique to this stack: `name` under its prefix, at `example.com`.
+    pub fn address(&self, name: &str) -> String {
+        format!("{}{name}@example.com", self.ctx.prefix)
     }
 
     /// The same stack with every service the functions call reached through `endpoint` (a
@@ -154,11 +183,15 @@ impl TestApp {
             .endpoint_url(endpoint)
             .build();
         let core_config = CoreConfig::from_source(&self.env).expect("core config");
-        let store = UserStore::new(
-            aws_sdk_dynamodb::Client::from_conf(config),
-            &core_config.table_name,
-        );
+        let outbox = OutboxConfig::from_source(&self.env).expect("outbox config");
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let store =
+            UserStore::new(client.clone(), &core_config.table_name).with_outbox(outbox.table_name);
         self.functions.core = Core::new(&core_config, store).expect("core");
+        self.functions.limiter = Limiter::new(
+            BucketStore::new(client, &core_config.table_name),
+            RateLimitConfig::from_source(&self.env).expect("rate limits"),
+        );
         self
     }
 
@@ -206,7 +239,7 @@ impl TestApp {
     pub async fn mappings(&self) -> LocalMappings {
         LocalMappings::for_stack(
             &self.ctx.sdk,
-            &self.table,
+            &self.outbox_table,
             &self.env["RETRY_QUEUE_URL"],
             &crate::region(),
         )
@@ -298,11 +331,11 @@ impl TestApp {
         }
     }
 
-    /// Signs `email` up with `password` and follows the mailed verification link.
+    /// Signs `email` up with `password` over HTTP, which must be answered 200.
     ///
     /// # Panics
-    /// When a step does not answer 200.
-    pub async fn verified_user(&self, email: &str, password: &str) {
+    /// When it is not.
+    pub async fn signup(&self, email: &str, password: &str) -> Answer {
         let created = self
             .http(
                 Function::CreateUser,
@@ -310,6 +343,15 @@ impl TestApp {
             )
             .await;
         assert_eq!(created.status, 200, "{}", created.body);
+        created
+    }
+
+    /// Signs `email` up with `password` and follows the mailed verification link.
+    ///
+    /// # Panics
+    /// When a step does not answer 200.
+    pub async fn verified_user(&self, email: &str, password: &str) {
+        self.signup(email, password).await;
         let token = self.last_mail(email, "verification").await.token.unwrap();
         let verified = self
             .http(
@@ -367,7 +409,7 @@ impl TestApp {
         let items = self
             .dynamodb
             .query()
-            .table_name(&self.table)
+            .table_name(&self.outbox_table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :mail)")
             .expression_attribute_values(":pk", AttributeValue::S(email.to_owned()))
             .expression_attribute_values(":mail", AttributeValue::S("MAIL#".to_owned()))
@@ -416,16 +458,42 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no {kind} mail to {email}"))
     }
 
-    /// Every item in the table.
+    /// Every item in both tables: the users table's, then the outbox table's.
+    ///
+    /// # Panics
+    /// When a scan fails.
+    pub async fn scan(&self) -> Vec<Item> {
+        let mut items = self.scan_table(&self.table).await;
+        items.extend(self.scan_table(&self.outbox_table).await);
+        items
+    }
+
+    /// Every item in both tables but the sources' buckets (which count requests, whatever they
+    /// ask): the stored state a request may or may not change.
+    ///
+    /// # Panics
+    /// When a scan fails.
+    pub async fn scan_state(&self) -> Vec<Item> {
+        let mut items = self.scan().await;
+        items.retain(|item| {
+            !item
+                .get("pk")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.starts_with("SOURCE#"))
+        });
+        items
+    }
+
+    /// Every item in `table`.
     ///
     /// # Panics
     /// When the scan fails.
-    pub async fn scan(&self) -> Vec<Item> {
+    pub async fn scan_table(&self, table: &str) -> Vec<Item> {
         let mut items = Vec::new();
         let mut pages = self
             .dynamodb
             .scan()
-            .table_name(&self.table)
+            .table_name(table)
             .into_paginator()
             .items()
             .send();
@@ -451,6 +519,38 @@ impl TestApp {
             aws_sdk_sqs::Client::new(&self.ctx.sdk),
             &self.env["RETRY_QUEUE_URL"],
         )
+    }
+}
+
+impl TestApp {
+    /// The mail feedback function over this stack's outbox table.
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    pub fn feedback(&self) -> MailFeedback {
+        let config = MailFeedbackConfig::from_source(&self.env).expect("feedback config");
+        MailFeedback::assemble(&self.ctx.sdk, &config)
+    }
+
+    /// SES's mailbox simulator as this stack's configuration set would publish it.
+    pub fn mailbox_simulator(&self) -> MailboxSimulator {
+        MailboxSimulator::new(Origin {
+            sender: SENDER.to_owned(),
+            configuration_set: self.env.get("SES_CONFIGURATION_SET").cloned(),
+            region: crate::region(),
+        })
+    }
+
+    /// Hands [`TestApp::feedback`] what SES's mailbox simulator publishes for every mail SES
+    /// accepted from [`TestApp::mailer`] that `simulator` has not played yet.
+    ///
+    /// # Panics
+    /// When the feedback cannot be recorded.
+    pub async fn play_feedback(&self, simulator: &mut MailboxSimulator) -> Recorded {
+        simulator
+            .play(&self.ses.sent(), &self.feedback())
+            .await
+            .expect("the feedback is recorded")
     }
 }
 

@@ -116,6 +116,7 @@ impl TestContext {
     pub fn resources(&self) -> Resources {
         Resources {
             table: self.name("users"),
+            outbox_table: self.name("outbox"),
             identity_pool: self.name("pool"),
             developer_provider: DEFAULT_DEVELOPER_PROVIDER_NAME.to_owned(),
             key_alias: format!("alias/{}key", self.prefix),
@@ -124,6 +125,7 @@ impl TestContext {
             retry_queue: self.name("retry"),
             dead_letter_queue: self.name("dlq"),
             sender: app::SENDER.to_owned(),
+            configuration_set: self.name("mail"),
             verification_page: format!("{LOCAL_PAGES}/verify.html"),
             reset_page: format!("{LOCAL_PAGES}/reset.html"),
         }

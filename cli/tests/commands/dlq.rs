@@ -22,7 +22,7 @@ async fn a_redrive_keeps_what_is_not_a_job_and_a_purge_empties_the_queue() {
         "listing leaves them there"
     );
     let report = dlq_redrive(
-        &app.functions.core.store,
+        mailer.store(),
         &dead_letters,
         &app.retry_queue(),
         SystemClock.now(),

@@ -10,16 +10,18 @@ use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY};
 use lambdauth_tests::app::{SENDER, TestApp};
 
 /// The settings the functions of `app` run with.
-fn settings_of(app: &TestApp) -> DoctorSettings {
+pub(crate) fn settings_of(app: &TestApp) -> DoctorSettings {
     let env = |name: &str| app.env.get(name).cloned();
     DoctorSettings {
         table: app.table.clone(),
+        outbox_table: app.outbox_table.clone(),
         retry_queue_url: env("RETRY_QUEUE_URL"),
         dead_letter_queue_url: env("DEAD_LETTER_QUEUE_URL"),
         kms_key_id: env("KMS_KEY_ID"),
         identity_pool_id: env("IDENTITY_POOL_ID"),
         developer_provider_name: "login.mycompany.myapp".to_owned(),
         from_address: Some(SENDER.to_owned()),
+        configuration_set: env("SES_CONFIGURATION_SET"),
     }
 }
 
@@ -137,7 +139,7 @@ async fn a_table_without_stream_or_ttl_is_found() {
     let report = diagnose_app(
         &app,
         &DoctorSettings {
-            table: table.clone(),
+            outbox_table: table.clone(),
             ..settings_of(&app)
         },
     )
@@ -161,6 +163,7 @@ async fn a_table_without_stream_or_ttl_is_found() {
         &app,
         &DoctorSettings {
             table: app.ctx.name("absent"),
+            outbox_table: app.ctx.name("absent-outbox"),
             ..settings_of(&app)
         },
     )
@@ -273,7 +276,12 @@ async fn the_command_exits_zero_when_healthy_and_one_when_not() {
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("TABLE_NAME", app.table.clone()),
+        ("OUTBOX_TABLE_NAME", app.outbox_table.clone()),
         ("FROM_ADDRESS", SENDER.to_owned()),
+        (
+            "SES_CONFIGURATION_SET",
+            app.env["SES_CONFIGURATION_SET"].clone(),
+        ),
     ]
     .into_iter()
     .collect();

@@ -351,6 +351,7 @@ async fn half_login(core: &Core, email: &str, password: &str) -> CheckedLogin {
         &Email::parse(email).unwrap(),
         PasswordAttempt::new(password).unwrap(),
         None,
+        None,
     )
     .await
     .unwrap()

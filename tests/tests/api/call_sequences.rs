@@ -24,17 +24,12 @@ struct Recorded {
 
 impl Recorded {
     async fn spawn(label: &str, overrides: &[(&str, &str)]) -> Self {
-        let proxy = FaultProxy::recording(lambdauth_tests::emulator().endpoint())
-            .await
-            .expect("a recording proxy");
-        let app = TestApp::spawn_with(label, overrides)
-            .await
-            .with_every_service_through(proxy.url());
+        let (app, proxy) = TestApp::spawn_recorded(label, overrides).await;
         Self { app, proxy }
     }
 
     fn address(&self, name: &str) -> String {
-        format!("{}{name}@example.com", self.app.ctx.prefix)
+        self.app.address(name)
     }
 
     /// Calls `function` with `body`; its status and the operations it made.
@@ -42,6 +37,37 @@ impl Recorded {
         self.proxy.counts().take_operations();
         let answer = self.app.http(function, &body.to_string()).await;
         (answer.status, self.proxy.counts().take_operations())
+    }
+
+    /// Calls `function` with `body`; its status and its `TransactWriteItems`, each item as
+    /// `<kind> <table>`, the table named for what it holds (`users`, `outbox`).
+    async fn transactions(&self, function: Function, body: Value) -> (u16, Vec<Vec<String>>) {
+        self.proxy.counts().take_transactions();
+        let (status, _) = self.call(function, body).await;
+        let names = [
+            (self.app.table.as_str(), "users"),
+            (self.app.outbox_table.as_str(), "outbox"),
+        ];
+        let transactions = self
+            .proxy
+            .counts()
+            .take_transactions()
+            .into_iter()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| {
+                        let (kind, table) = item.split_once(' ').expect("<kind> <table>");
+                        let (_, name) = names
+                            .iter()
+                            .find(|(name, _)| *name == table)
+                            .unwrap_or_else(|| panic!("a table of the stack: {item}"));
+                        format!("{kind} {name}")
+                    })
+                    .collect()
+            })
+            .collect();
+        (status, transactions)
     }
 
     /// A verified account of `email` with `password`.
@@ -100,6 +126,14 @@ fn all_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<String>)>)
     eprintln!("{}:", function.name());
     for (state, (status, operations)) in sequences {
         eprintln!("  {state:<32} {status}  {}", operations.join(" → "));
+    }
+    // Every request first takes its turn from its source's bucket: one conditional UpdateItem
+    // (the instance has seen the bucket since its first request), and no other.
+    for (state, (_, operations)) in sequences {
+        let bucket: Vec<usize> = (0..operations.len())
+            .filter(|i| operations[*i] == "DynamoDB_20120810.UpdateItem")
+            .collect();
+        assert_eq!(bucket, [0], "{state}: {operations:?}");
     }
     let mut distinct: Vec<&Vec<String>> = sequences.values().map(|(_, ops)| ops).collect();
     distinct.dedup();
@@ -167,6 +201,115 @@ async fn lost_password_makes_the_same_calls_for_every_state_of_the_address() {
     );
     assert!(sequences.values().all(|(status, _)| *status == 200));
     all_alike(Function::LostPassword, &sequences);
+}
+
+/// Asserts that every state's request made one `TransactWriteItems` on the users table and then
+/// the outbox table, one item each, printing them: what an item does may differ (a put, or a
+/// check that writes nothing), the tables a transaction spans and its size may not, since a
+/// two-table transaction is slower than a one-table one.
+fn transactions_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<Vec<String>>)>) {
+    eprintln!("{}:", function.name());
+    for (state, (status, transactions)) in sequences {
+        eprintln!("  {state:<32} {status}  {transactions:?}");
+    }
+    for (state, (_, transactions)) in sequences {
+        let tables: Vec<Vec<&str>> = transactions
+            .iter()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| item.split_once(' ').map_or("", |(_, table)| table))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [["users", "outbox"]],
+            "{} {state}: {transactions:?}",
+            function.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_signup_transaction_spans_both_tables_alike_with_or_without_an_account() {
+    let stack = Recorded::spawn("calls-signup-tables", &[]).await;
+    let signup = |email: &str| json!({"email": email, "password": PASSWORD});
+    let mut sequences = BTreeMap::new();
+    // No account: created, with its verification mail.
+    let pending = stack.address("pending");
+    sequences.insert(
+        "new",
+        stack
+            .transactions(Function::CreateUser, signup(&pending))
+            .await,
+    );
+    // An account, no mail: contested inside the cooldown, then nothing to change at all.
+    sequences.insert(
+        "pending within the cooldown",
+        stack
+            .transactions(Function::CreateUser, signup(&pending))
+            .await,
+    );
+    sequences.insert(
+        "pending and contested",
+        stack
+            .transactions(Function::CreateUser, signup(&pending))
+            .await,
+    );
+    // An account: a notice mailed, then none inside the notice's cooldown.
+    let verified = stack.address("verified");
+    stack.verified(&verified).await;
+    sequences.insert(
+        "verified",
+        stack
+            .transactions(Function::CreateUser, signup(&verified))
+            .await,
+    );
+    sequences.insert(
+        "verified within the cooldown",
+        stack
+            .transactions(Function::CreateUser, signup(&verified))
+            .await,
+    );
+    assert!(
+        sequences.values().all(|(status, _)| *status == 200),
+        "{sequences:#?}"
+    );
+    transactions_alike(Function::CreateUser, &sequences);
+}
+
+#[tokio::test]
+async fn a_lost_password_transaction_spans_both_tables_alike_with_or_without_an_account() {
+    let stack = Recorded::spawn("calls-lost-tables", &[]).await;
+    let lost = |email: &str| json!({"email": email});
+    let mut sequences = BTreeMap::new();
+    // No account: nothing written, nothing mailed.
+    sequences.insert(
+        "unknown",
+        stack
+            .transactions(Function::LostPassword, lost(&stack.address("nobody")))
+            .await,
+    );
+    let known = stack.address("known");
+    stack.verified(&known).await;
+    sequences.insert(
+        "known",
+        stack
+            .transactions(Function::LostPassword, lost(&known))
+            .await,
+    );
+    sequences.insert(
+        "known within the cooldown",
+        stack
+            .transactions(Function::LostPassword, lost(&known))
+            .await,
+    );
+    assert!(
+        sequences.values().all(|(status, _)| *status == 200),
+        "{sequences:#?}"
+    );
+    transactions_alike(Function::LostPassword, &sequences);
 }
 
 /// The states a failed password attempt can meet, each on an address of its own.

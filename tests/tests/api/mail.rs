@@ -15,13 +15,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn signup(app: &TestApp, email: &str) {
-    let answer = app
-        .http(
-            Function::CreateUser,
-            &json!({"email": email, "password": PASSWORD}).to_string(),
-        )
-        .await;
-    assert_eq!(answer.status, 200);
+    app.signup(email, PASSWORD).await;
 }
 
 /// The stream's outbox records, in order (the deployed mapping's filter keeps only these).
@@ -29,7 +23,7 @@ async fn mail_records(app: &TestApp) -> Vec<Value> {
     let mut mappings_stream = lambdauth_local::mappings::StreamSource::for_table(
         &app.dynamodb,
         aws_sdk_dynamodbstreams::Client::new(&app.ctx.sdk),
-        &app.table,
+        &app.outbox_table,
         &lambdauth_tests::region(),
     )
     .await

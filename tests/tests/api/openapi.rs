@@ -375,8 +375,9 @@ impl Checker {
         )
         .await;
 
-        // Every conditional write fails: another refresh changed the session each time.
-        let app = TestApp::spawn("openapi-429").await;
+        // Every conditional write fails: another refresh changed the session each time. (The
+        // source's bucket is a conditional write too: off here, so the session's answers.)
+        let app = TestApp::spawn_with("openapi-429", &[("RATE_LIMIT_SESSION", "off")]).await;
         self.verified_user(&app, EMAIL).await;
         let session = self.login(&app, EMAIL, None).await;
         let contention = FaultProxy::start(

@@ -10,6 +10,7 @@
 mod alarms;
 mod api;
 mod deploy;
+mod feedback;
 mod functions;
 mod lint;
 mod security;

@@ -3,10 +3,23 @@
 //! functions that read the signing keys fetch their public halves, each function has a role of
 //! its own naming exactly the actions its code calls, and the identity pool admits only
 //! developer-authenticated identities.
+//!
+//! The two tables are kept apart by evaluating each role's statements the way IAM does (an
+//! explicit deny wins, then an allow whose action, resource and conditions all match, else
+//! denied) against the requests an attacker holding that role would make: a function that never
+//! mails cannot put or change a mail item, a mailing function can only put mail items (signup and
+//! lost password may also check that one is absent, writing nothing), the mailer cannot reach
+//! the users table nor lift a suppression, and the feedback function can write nothing but
+//! feedback records.
 
 use std::collections::BTreeSet;
 
+use lambdauth_domain::Email;
 use lambdauth_handlers::Function;
+use lambdauth_handlers::store::schema::{
+    ADDRESS_PARTITION_PREFIX, MAILCAP_PARTITION_PREFIX, SOURCE_PARTITION_PREFIX,
+    SUBJECT_PARTITION_PREFIX,
+};
 use serde_norway::Value;
 
 use super::{
@@ -243,15 +256,26 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
     let accounts = ["dynamodb:GetItem", "dynamodb:PutItem"];
     // A password attempt reads the user and its throttle in one Query.
     let attempt = "dynamodb:Query";
-    // Signup and lost password confirm an unchanged user with a transaction's ConditionCheck.
+    // Signup and lost password confirm an unchanged user with a transaction's ConditionCheck,
+    // and check a mail key's absence from the outbox when they put no mail.
     let unchanged = "dynamodb:ConditionCheckItem";
     let tokens = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
+    // Every HTTP function with a route class consumes its source's token bucket.
+    let bucket = "dynamodb:UpdateItem";
+    let limited = Function::ALL
+        .into_iter()
+        .find(|function| function.name() == binary)
+        .and_then(lambdauth_handlers::limits::class_of)
+        .is_some();
     let sessions = [
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
     ];
     let mut actions: BTreeSet<&str> = logs.into_iter().collect();
+    if limited {
+        actions.insert(bucket);
+    }
     match binary {
         "LambdAuthLogin" => {
             actions.extend(accounts);
@@ -289,6 +313,11 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
             "ses:SendEmail",
         ]),
         "LambdAuthVerifyUser" | "LambdAuthResetPassword" => actions.extend(accounts),
+        // Its feedback records in the outbox table, and (Lambda's on-failure destination, with
+        // this role) its own dead-letter queue; nothing else.
+        "LambdAuthMailFeedback" => {
+            actions.extend(["dynamodb:GetItem", "dynamodb:UpdateItem", "sqs:SendMessage"]);
+        }
         other => panic!("{other}: no expected actions"),
     }
     actions
@@ -309,11 +338,21 @@ fn each_function_has_its_own_role_with_named_actions_on_named_resources() {
         let mut allowed = BTreeSet::new();
         for policy in list(&role["Policies"]) {
             for statement in list(&policy["PolicyDocument"]["Statement"]) {
-                assert_eq!(statement["Effect"], "Allow");
+                let allows = match text(&statement["Effect"]) {
+                    "Allow" => true,
+                    // A deny only narrows what an allow grants, and always on a condition.
+                    "Deny" => {
+                        assert!(!statement["Condition"].is_null(), "{role_name}: bare deny");
+                        false
+                    }
+                    other => panic!("{role_name}: effect {other}"),
+                };
                 for action in list(&statement["Action"]) {
                     let action = text(action);
                     assert!(!action.contains('*'), "{role_name}: {action}");
-                    allowed.insert(action.to_owned());
+                    if allows {
+                        allowed.insert(action.to_owned());
+                    }
                 }
                 for resource in list(&statement["Resource"]) {
                     // A `*` may end an ARN under a named resource (the table's streams), never
@@ -352,4 +391,392 @@ fn the_identity_pool_takes_the_developer_provider_and_has_an_authenticated_role(
         .expect("yaml");
     assert!(trust.contains("cognito-identity.amazonaws.com:aud"));
     assert!(trust.contains("authenticated"));
+}
+
+// ------------------------------------------------------------------ the tables, by evaluation
+
+/// The account and region the evaluation renders ARNs in; any would do.
+const ARN_PREFIX: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/";
+
+/// One DynamoDB request as IAM sees it: the action, the table's logical id in the template, and
+/// the partition key of the item (`dynamodb:LeadingKeys`).
+#[derive(Debug, Clone, Copy)]
+struct Request<'a> {
+    action: &'a str,
+    table: &'a str,
+    leading_key: &'a str,
+}
+
+impl Request<'_> {
+    fn resource(&self) -> String {
+        format!("{ARN_PREFIX}{}", self.table)
+    }
+}
+
+/// `pattern` with IAM's `*` and `?` wildcards matches `value`.
+fn like(pattern: &str, value: &str) -> bool {
+    fn go(pattern: &[u8], value: &[u8]) -> bool {
+        match (pattern.first(), value.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                go(&pattern[1..], value) || (!value.is_empty() && go(pattern, &value[1..]))
+            }
+            (Some(b'?'), Some(_)) => go(&pattern[1..], &value[1..]),
+            (Some(p), Some(v)) if p == v => go(&pattern[1..], &value[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), value.as_bytes())
+}
+
+/// A statement's `Resource` entry as an ARN pattern: `!GetAtt T.Arn` is the table's ARN,
+/// `!Sub ${T.Arn}/…` the same with its suffix; anything else (logs, queues, keys) matches no
+/// table.
+fn resource_pattern(resource: &Value) -> String {
+    if let Some((name, attribute)) = get_att(resource) {
+        return match attribute {
+            "Arn" => format!("{ARN_PREFIX}{name}"),
+            other => format!("not-a-table:{name}.{other}"),
+        };
+    }
+    if let Some(sub) = tagged(resource, "Sub").and_then(Value::as_str) {
+        if let Some(rest) = sub.strip_prefix("${")
+            && let Some((target, suffix)) = rest.split_once('}')
+            && let Some(table) = target.strip_suffix(".Arn")
+        {
+            return format!("{ARN_PREFIX}{table}{suffix}");
+        }
+        return format!("not-a-table:{sub}");
+    }
+    // A plain string (`*` would match every table; the roles test refuses it).
+    resource
+        .as_str()
+        .map_or_else(|| "not-a-table".to_owned(), str::to_owned)
+}
+
+/// Whether every condition of `statement` holds for `request`. An operator the evaluation does
+/// not know fails the test: a condition is never ignored.
+fn conditions_hold(statement: &Value, request: &Request<'_>) -> bool {
+    let Some(conditions) = statement["Condition"].as_mapping() else {
+        return true;
+    };
+    conditions.iter().all(|(operator, keys)| {
+        keys.as_mapping()
+            .expect("condition keys")
+            .iter()
+            .all(|(key, patterns)| {
+                let values: Vec<&str> = match text(key) {
+                    "dynamodb:LeadingKeys" => vec![request.leading_key],
+                    _ => Vec::new(),
+                };
+                let patterns: Vec<&str> = list(patterns).iter().map(text).collect();
+                let matches = |value: &str| patterns.iter().any(|pattern| like(pattern, value));
+                match text(operator) {
+                    "ForAllValues:StringLike" => values.iter().all(|v| matches(v)),
+                    "ForAnyValue:StringLike" => values.iter().any(|v| matches(v)),
+                    "ForAllValues:StringNotLike" => values.iter().all(|v| !matches(v)),
+                    "StringLike" => !values.is_empty() && values.iter().all(|v| matches(v)),
+                    other => panic!("the evaluation does not know the operator {other}"),
+                }
+            })
+    })
+}
+
+/// Whether `role`'s policies let `request` through, as IAM decides: an explicit deny wins, then
+/// any allow, else the implicit deny.
+fn permits(template: &Template, role: &str, request: &Request<'_>) -> bool {
+    let resource = request.resource();
+    let mut allowed = false;
+    for policy in list(&template.properties(role)["Policies"]) {
+        for statement in list(&policy["PolicyDocument"]["Statement"]) {
+            let action = list(&statement["Action"])
+                .iter()
+                .any(|action| like(text(action), request.action));
+            let on = list(&statement["Resource"])
+                .iter()
+                .any(|r| like(&resource_pattern(r), &resource));
+            if !(action && on && conditions_hold(statement, request)) {
+                continue;
+            }
+            match text(&statement["Effect"]) {
+                "Deny" => return false,
+                _ => allowed = true,
+            }
+        }
+    }
+    allowed
+}
+
+/// Every DynamoDB item action: what an attacker holding a role would try.
+const ITEM_ACTIONS: [&str; 10] = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:PartiQLUpdate",
+];
+
+/// The functions whose decisions put mail: they read the outbox table's name.
+const MAILING: [Function; 4] = [
+    Function::CreateUser,
+    Function::LostPassword,
+    Function::ChangePassword,
+    Function::ResetPassword,
+];
+
+/// The mailing functions whose transactions check, when they put no mail, that a key no mail
+/// has is absent from the outbox (`store::UserStore::apply_in_transaction`): signup and lost
+/// password, the requests that must not tell whether the address has an account.
+const PROBING: [Function; 2] = [Function::CreateUser, Function::LostPassword];
+
+/// The leading key of a mail item: the recipient, normalized.
+fn mail_key() -> String {
+    Email::parse("Victim@Example.com")
+        .expect("an address")
+        .as_str()
+        .to_owned()
+}
+
+fn role_of_binary<'t>(template: &'t Template, binary: &str) -> &'t str {
+    template.role_of(template.function_of(binary))
+}
+
+#[test]
+fn no_address_a_mail_can_go_to_looks_like_a_bookkeeping_key() {
+    // The IAM conditions below tell items apart by the leading key's prefix: that only holds if
+    // no recipient (a normalized address, the local part lower-cased) can start with one.
+    for tricky in [
+        "ADDRESS#victim@example.com",
+        "MAILCAP#verification@example.com",
+        "SOURCE#mail#1.2.3.4@example.com",
+        "SUBJECT#x@example.com",
+    ] {
+        let Ok(email) = Email::parse(tricky) else {
+            continue;
+        };
+        for prefix in [
+            ADDRESS_PARTITION_PREFIX,
+            MAILCAP_PARTITION_PREFIX,
+            SOURCE_PARTITION_PREFIX,
+            SUBJECT_PARTITION_PREFIX,
+        ] {
+            assert!(
+                !email.as_str().starts_with(prefix),
+                "{tricky} → {}",
+                email.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_function_that_never_mails_cannot_put_or_change_a_mail_item() {
+    let template = Template::load();
+    let victim = mail_key();
+    let feedback = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
+    for function in Function::ALL.into_iter().filter(|f| !MAILING.contains(f)) {
+        let role = role_of_binary(&template, function.name());
+        for action in ITEM_ACTIONS {
+            for leading_key in [victim.as_str(), feedback.as_str()] {
+                let request = Request {
+                    action,
+                    table: "OutboxTable",
+                    leading_key,
+                };
+                assert!(
+                    !permits(&template, role, &request),
+                    "{}: {request:?}",
+                    function.name()
+                );
+            }
+        }
+        let env = template.environment(template.function_of(function.name()));
+        assert!(
+            !env.contains_key("OUTBOX_TABLE_NAME"),
+            "{}",
+            function.name()
+        );
+    }
+}
+
+/// A put into the outbox table of an item under `leading_key`.
+fn put(leading_key: &str) -> Request<'_> {
+    Request {
+        action: "dynamodb:PutItem",
+        table: "OutboxTable",
+        leading_key,
+    }
+}
+
+/// A condition check in the outbox table of an item under `leading_key`.
+fn check(leading_key: &str) -> Request<'_> {
+    Request {
+        action: "dynamodb:ConditionCheckItem",
+        table: "OutboxTable",
+        leading_key,
+    }
+}
+
+#[test]
+fn a_mailing_function_may_only_put_mail_items_in_the_outbox() {
+    let template = Template::load();
+    let victim = mail_key();
+    let suppression = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
+    let cap = format!("{MAILCAP_PARTITION_PREFIX}verification");
+    for function in MAILING {
+        let role = role_of_binary(&template, function.name());
+        assert!(
+            permits(&template, role, &put(&victim)),
+            "{}",
+            function.name()
+        );
+        // Signup and lost password may check a mail key's absence (it writes nothing); the
+        // others make no such check and may not.
+        let probes = PROBING.contains(&function);
+        assert_eq!(
+            permits(&template, role, &check(&victim)),
+            probes,
+            "{}",
+            function.name()
+        );
+        // Overwriting a suppression or resetting a cap with a put is refused, and so is
+        // probing for one (it would tell a suppressed address).
+        for leading_key in [&suppression, &cap] {
+            for request in [put(leading_key), check(leading_key)] {
+                assert!(
+                    !permits(&template, role, &request),
+                    "{}: {request:?}",
+                    function.name()
+                );
+            }
+        }
+        for action in ITEM_ACTIONS.into_iter().filter(|action| {
+            *action != "dynamodb:PutItem" && !(probes && *action == "dynamodb:ConditionCheckItem")
+        }) {
+            let request = Request {
+                action,
+                table: "OutboxTable",
+                leading_key: &victim,
+            };
+            assert!(
+                !permits(&template, role, &request),
+                "{}: {request:?}",
+                function.name()
+            );
+        }
+        let env = template.environment(template.function_of(function.name()));
+        assert_eq!(
+            ref_to(&env["OUTBOX_TABLE_NAME"]),
+            Some("OutboxTable"),
+            "{}",
+            function.name()
+        );
+    }
+}
+
+#[test]
+fn the_mailer_cannot_touch_the_users_table_nor_lift_a_suppression() {
+    let template = Template::load();
+    let role = role_of_binary(&template, "LambdAuthMailer");
+    let victim = mail_key();
+    let subject = format!("{SUBJECT_PARTITION_PREFIX}some-subject");
+    let bucket = format!("{SOURCE_PARTITION_PREFIX}mail#192.0.2.1");
+    for action in ITEM_ACTIONS {
+        for leading_key in [victim.as_str(), subject.as_str(), bucket.as_str()] {
+            let request = Request {
+                action,
+                table: "UsersTable",
+                leading_key,
+            };
+            assert!(!permits(&template, role, &request), "{request:?}");
+        }
+    }
+    // Its own work: read and advance a mail item.
+    for action in ["dynamodb:GetItem", "dynamodb:UpdateItem"] {
+        let request = Request {
+            action,
+            table: "OutboxTable",
+            leading_key: &victim,
+        };
+        assert!(permits(&template, role, &request), "{request:?}");
+    }
+    // A suppression is read before sending, and can be neither lifted nor forged.
+    let suppression = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
+    let read = Request {
+        action: "dynamodb:GetItem",
+        table: "OutboxTable",
+        leading_key: &suppression,
+    };
+    assert!(permits(&template, role, &read));
+    for action in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ] {
+        let request = Request {
+            action,
+            table: "OutboxTable",
+            leading_key: &suppression,
+        };
+        assert!(!permits(&template, role, &request), "{request:?}");
+    }
+    let env = template.environment(template.function_of("LambdAuthMailer"));
+    assert!(!env.contains_key("TABLE_NAME"), "{env:?}");
+    assert_eq!(ref_to(&env["OUTBOX_TABLE_NAME"]), Some("OutboxTable"));
+}
+
+#[test]
+fn the_feedback_function_can_write_nothing_but_feedback_records() {
+    let template = Template::load();
+    let role = template.role_of("MailFeedbackFunction");
+    let victim = mail_key();
+    let suppression = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
+    for action in ["dynamodb:GetItem", "dynamodb:UpdateItem"] {
+        let request = Request {
+            action,
+            table: "OutboxTable",
+            leading_key: &suppression,
+        };
+        assert!(permits(&template, role, &request), "{request:?}");
+    }
+    // A mail item (its leading key is the recipient, not ADDRESS#…), a cap, the users table.
+    let cap = format!("{MAILCAP_PARTITION_PREFIX}verification");
+    for action in ITEM_ACTIONS {
+        for (table, leading_key) in [
+            ("OutboxTable", victim.as_str()),
+            ("OutboxTable", cap.as_str()),
+            ("UsersTable", victim.as_str()),
+            ("UsersTable", suppression.as_str()),
+        ] {
+            let request = Request {
+                action,
+                table,
+                leading_key,
+            };
+            assert!(!permits(&template, role, &request), "{request:?}");
+        }
+    }
+}
+
+#[test]
+fn the_evaluation_denies_what_no_statement_allows_and_lets_a_deny_win() {
+    // The evaluator itself, on the roles: an allow without a matching resource grants nothing,
+    // and a stream ARN grants no item action.
+    let template = Template::load();
+    let role = role_of_binary(&template, "LambdAuthMailer");
+    let read_stream_as_item = Request {
+        action: "dynamodb:GetRecords",
+        table: "OutboxTable",
+        leading_key: "x",
+    };
+    assert!(!permits(&template, role, &read_stream_as_item));
+    assert!(like("ADDRESS#*", "ADDRESS#a@b.c"));
+    assert!(!like("ADDRESS#*", "address#a@b.c"));
+    assert!(like("dynamodb:*", "dynamodb:PutItem"));
 }

@@ -1,29 +1,44 @@
-//! The table and the queues: the template declares what provisioning (`ensure_table`,
+//! The tables and the queues: the template declares what provisioning (`ensure_table`,
 //! `ensure_queues`) creates in the emulator, so that a local stack behaves like a deployed one.
+//! The users table has no stream; the outbox table's stream of new images feeds the mailer.
 
 use std::collections::{BTreeSet, HashMap};
 
 use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use lambdauth_local::provision::{
-    DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS, ensure_queues,
-    ensure_table,
+    DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, TableKind, VISIBILITY_TIMEOUT_SECONDS,
+    ensure_queues, ensure_table,
 };
 use lambdauth_tests::TestContext;
 
 use super::{Template, get_att, list, number, text};
 
 #[tokio::test]
-async fn the_template_declares_the_table_ensure_table_creates() {
+async fn the_template_declares_the_users_table_ensure_table_creates() {
+    the_template_declares_the_table_ensure_table_creates("UsersTable", TableKind::Users).await;
+}
+
+#[tokio::test]
+async fn the_template_declares_the_outbox_table_ensure_table_creates() {
+    the_template_declares_the_table_ensure_table_creates("OutboxTable", TableKind::Outbox).await;
+}
+
+async fn the_template_declares_the_table_ensure_table_creates(logical_id: &str, kind: TableKind) {
     let template = Template::load();
-    let table = template.properties("UsersTable");
+    let table = template.properties(logical_id);
     let ctx = TestContext::new("tpl-table").await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&ctx.sdk);
-    ensure_table(&dynamodb, &ctx.name("users"))
+    let name = ctx.name(logical_id);
+    ensure_table(&dynamodb, &name, kind)
         .await
         .expect("provisioned");
+    // Twice: provisioning finds what it made.
+    ensure_table(&dynamodb, &name, kind)
+        .await
+        .expect("provisioned again");
     let described = dynamodb
         .describe_table()
-        .table_name(ctx.name("users"))
+        .table_name(&name)
         .send()
         .await
         .expect("described");
@@ -73,16 +88,11 @@ async fn the_template_declares_the_table_ensure_table_creates() {
         .collect();
     assert_eq!(declared_attributes, attributes);
 
-    let stream = created.stream_specification().expect("a stream");
-    assert!(stream.stream_enabled());
-    assert_eq!(
-        table["StreamSpecification"]["StreamViewType"],
-        stream.stream_view_type().expect("a view type").as_str()
-    );
+    assert_streams_agree(kind, table, created);
 
     let ttl = dynamodb
         .describe_time_to_live()
-        .table_name(ctx.name("users"))
+        .table_name(&name)
         .send()
         .await
         .expect("TTL described");
@@ -171,4 +181,37 @@ async fn the_template_declares_the_queues_ensure_queues_creates() {
     );
     assert_eq!(retention, u64::from(DEAD_LETTER_RETENTION_SECONDS));
     assert_eq!(retention, 14 * 24 * 3600);
+}
+
+/// The outbox table has a stream of new images in both; the users table has none in either.
+fn assert_streams_agree(
+    kind: TableKind,
+    declared: &serde_norway::Value,
+    created: &aws_sdk_dynamodb::types::TableDescription,
+) {
+    match kind {
+        TableKind::Outbox => {
+            let stream = created.stream_specification().expect("a stream");
+            assert!(stream.stream_enabled());
+            assert_eq!(
+                declared["StreamSpecification"]["StreamViewType"],
+                stream.stream_view_type().expect("a view type").as_str()
+            );
+            assert_eq!(
+                declared["StreamSpecification"]["StreamViewType"],
+                "NEW_IMAGE"
+            );
+        }
+        TableKind::Users => {
+            assert!(
+                created
+                    .stream_specification()
+                    .is_none_or(|stream| !stream.stream_enabled()),
+                "{:?}",
+                created.stream_specification()
+            );
+            assert!(created.latest_stream_arn().is_none());
+            assert!(declared["StreamSpecification"].is_null());
+        }
+    }
 }

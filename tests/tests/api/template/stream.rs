@@ -1,5 +1,5 @@
-//! The mailer's event sources: the table's stream, filtered to the outbox items the code writes
-//! and to nothing else, and the retry queue.
+//! The mailer's event sources: the outbox table's stream (the users table has none), filtered to
+//! the mail items the code writes and to nothing else, and the retry queue.
 
 use lambdauth_handlers::Function;
 use lambdauth_handlers::store::schema::{
@@ -48,8 +48,10 @@ fn the_mailer_takes_outbox_inserts_from_the_stream_and_jobs_from_the_retry_queue
     let stream = template.event(mailer, "DynamoDB");
     assert_eq!(
         get_att(&stream["Stream"]),
-        Some(("UsersTable", "StreamArn"))
+        Some(("OutboxTable", "StreamArn"))
     );
+    // No password hash flows through a stream: the users table has none.
+    assert!(template.properties("UsersTable")["StreamSpecification"].is_null());
     let pattern = stream_filter(&template);
     assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
     let image = &pattern["dynamodb"]["NewImage"];
