@@ -4,12 +4,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use lambdauth_handlers::Function;
+use lambdauth_local::binaries::Binary;
 use lambdauth_local::http_api_event;
-use lambdauth_tests::app::TestApp;
+use lambdauth_local::proxy::SentMail;
+use lambdauth_local::simulator::{Origin, ses_events, sns_event};
+use lambdauth_tests::app::{SENDER, TestApp};
 use serde_json::{Value, json};
 
 use crate::runtime_api::{self, Measurement};
@@ -18,12 +21,18 @@ use crate::stats::{mib, ms, quantile};
 /// The password of every account the measurements use.
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// The Argon2id settings a deployment runs with (the defaults, spelled out so that no test
-/// default can creep in).
-pub const PRODUCTION_ARGON2: [(&str, &str); 3] = [
+/// The settings every measurement runs with: the Argon2id settings a deployment runs with (the
+/// defaults, spelled out so that no test default can creep in), and limits per source so high
+/// that a run from one address is never refused while every request still pays its bucket's
+/// write, as deployed.
+pub const MEASURED_SETTINGS: [(&str, &str); 7] = [
     ("ARGON2_MEMORY_KIB", "19456"),
     ("ARGON2_TIME_COST", "2"),
     ("ARGON2_PARALLELISM", "1"),
+    ("RATE_LIMIT_MAIL", "1000000/60"),
+    ("RATE_LIMIT_PASSWORD", "1000000/60"),
+    ("RATE_LIMIT_LINK", "1000000/60"),
+    ("RATE_LIMIT_SESSION", "1000000/60"),
 ];
 
 /// The workspace this crate lives in.
@@ -52,8 +61,8 @@ pub fn build_release_binaries() -> Result<()> {
 /// One function's run under the stand-in.
 #[derive(Debug, Clone)]
 pub struct FunctionRun {
-    /// The function.
-    pub function: Function,
+    /// The function's binary (`LambdAuthLogin`, …).
+    pub name: &'static str,
     /// What was measured.
     pub measurement: Measurement,
 }
@@ -74,7 +83,7 @@ impl FunctionRun {
         let m = &self.measurement;
         format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            self.function.name(),
+            self.name,
             ms(m.init),
             ms(m.first_response),
             ms(quantile(&m.warm, 0.5)),
@@ -90,11 +99,12 @@ impl FunctionRun {
 pub const TABLE_HEADER: &str = "| function | init | first response | warm p50 | warm p95 | warm n | CPU per warm invocation | peak RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |";
 
 /// Runs `LambdAuthLogin` (a verified account logging in with the right password),
-/// `LambdAuthRefreshToken` (a live session's refresh token each time) and
-/// `LambdAuthCreateUser` (a new address each time) from `release_dir`, each for one cold
-/// invocation and `invocations` warm ones, against a fresh stack in the emulator.
+/// `LambdAuthRefreshToken` (a live session's refresh token each time),
+/// `LambdAuthCreateUser` (a new address each time) and `LambdAuthMailFeedback` (SES's delivery
+/// event for one mail each time, through SNS) from `release_dir`, each for one cold invocation
+/// and `invocations` warm ones, against a fresh stack in the emulator.
 pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<FunctionRun>> {
-    let app = TestApp::spawn_with("coldstart", &PRODUCTION_ARGON2).await;
+    let app = TestApp::spawn_with("coldstart", &MEASURED_SETTINGS).await;
     let email = "bench@example.com";
     let created = app
         .http(
@@ -161,7 +171,36 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
         })
         .collect();
     let signup = run(release_dir, &env, Function::CreateUser, signups).await?;
-    Ok(vec![login, refresh, signup])
+    let origin = Origin {
+        sender: SENDER.to_owned(),
+        configuration_set: app.env.get("SES_CONFIGURATION_SET").cloned(),
+        region: lambdauth_tests::region(),
+    };
+    let mut deliveries = Vec::with_capacity(invocations + 1);
+    for n in 0..=invocations {
+        let mail = SentMail {
+            id: format!("bench-{n}"),
+            to: "success@simulator.amazonses.com".to_owned(),
+            subject: String::new(),
+            html: String::new(),
+            text: String::new(),
+        };
+        let at = SystemTime::now();
+        let delivery = ses_events(&mail, &origin, at)
+            .into_iter()
+            .next()
+            .context("the simulator has no event for success@")?;
+        deliveries.push(sns_event(&origin.topic_arn(), &mail.id, &delivery, at));
+    }
+    let feedback = run_binary(
+        release_dir,
+        &env,
+        Binary::MailFeedback.name(),
+        deliveries,
+        |answer| answer["recorded"] == 1,
+    )
+    .await?;
+    Ok(vec![login, refresh, signup, feedback])
 }
 
 fn event(function: Function, body: &Value, n: usize) -> Value {
@@ -180,22 +219,26 @@ async fn run(
     function: Function,
     events: Vec<Value>,
 ) -> Result<FunctionRun> {
-    let mut env = env.clone();
-    env.insert(
-        "AWS_LAMBDA_FUNCTION_NAME".to_owned(),
-        function.name().to_owned(),
-    );
-    let binary = release_dir.join(function.name());
-    let measurement = runtime_api::run(&binary, &env, events).await?;
-    if let Some(bad) = measurement
-        .answers
-        .iter()
-        .find(|answer| answer["statusCode"] != 200)
-    {
-        bail!("{} answered {bad}", function.name());
-    }
-    Ok(FunctionRun {
-        function,
-        measurement,
+    run_binary(release_dir, env, function.name(), events, |answer| {
+        answer["statusCode"] == 200
     })
+    .await
+}
+
+/// Runs the binary `name` on `events`; every answer must pass `succeeded`.
+async fn run_binary(
+    release_dir: &Path,
+    env: &HashMap<String, String>,
+    name: &'static str,
+    events: Vec<Value>,
+    succeeded: impl Fn(&Value) -> bool,
+) -> Result<FunctionRun> {
+    let mut env = env.clone();
+    env.insert("AWS_LAMBDA_FUNCTION_NAME".to_owned(), name.to_owned());
+    let binary = release_dir.join(name);
+    let measurement = runtime_api::run(&binary, &env, events).await?;
+    if let Some(bad) = measurement.answers.iter().find(|answer| !succeeded(answer)) {
+        bail!("{name} answered {bad}");
+    }
+    Ok(FunctionRun { name, measurement })
 }

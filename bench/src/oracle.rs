@@ -21,7 +21,7 @@ use lambdauth_tests::app::TestApp;
 use lambdauth_tests::legacy::scan_items;
 use serde_json::json;
 
-use crate::coldstart::{PASSWORD, PRODUCTION_ARGON2};
+use crate::coldstart::{MEASURED_SETTINGS, PASSWORD};
 use crate::stats::median;
 
 /// Rounds run first and thrown away (connections, caches, the first hash's allocation).
@@ -261,7 +261,7 @@ impl Bench {
 
 /// Runs `rounds` rounds of every kind of failed login.
 pub async fn measure(rounds: usize) -> Result<OracleRun> {
-    let app = TestApp::spawn_with("oracle", &PRODUCTION_ARGON2).await;
+    let app = TestApp::spawn_with("oracle", &MEASURED_SETTINGS).await;
     let older = HashingParams {
         memory_kib: 4096,
         time_cost: 1,

@@ -22,7 +22,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::coldstart::{PASSWORD, PRODUCTION_ARGON2};
+use crate::coldstart::{MEASURED_SETTINGS, PASSWORD};
 
 /// How long an injected timeout holds an SES request: past the mailer's attempt timeout.
 pub const TIMEOUT_HOLD: Duration = SES_ATTEMPT_TIMEOUT.saturating_add(Duration::from_secs(1));
@@ -106,7 +106,7 @@ pub fn ses_rule(counts: Arc<SendCounts>, inject: bool) -> Rule {
 pub async fn measure(signups: usize, concurrency: usize, faults: bool) -> Result<PipelineRun> {
     let ctx = TestContext::new(if faults { "loadfaults" } else { "load" }).await;
     let mut environment = ctx.environment();
-    for (name, value) in PRODUCTION_ARGON2.iter().chain(&RUN_ENVIRONMENT) {
+    for (name, value) in MEASURED_SETTINGS.iter().chain(&RUN_ENVIRONMENT) {
         environment.insert((*name).to_owned(), (*value).to_owned());
     }
     let counts = Arc::new(SendCounts::default());

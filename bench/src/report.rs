@@ -435,7 +435,7 @@ fn cost_section(doc: &mut String, m: &Measurements) {
         .iter()
         .map(|run| {
             (
-                format!("{} (warm, whole request)", run.function.name()),
+                format!("{} (warm, whole request)", run.name),
                 run.cpu_per_invocation(),
             )
         })
