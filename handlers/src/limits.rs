@@ -18,6 +18,7 @@ use crate::api::ApiError;
 use crate::config::RateLimitConfig;
 use crate::error::HandlerError;
 use crate::security::{self, SecurityEvent};
+use crate::store::UserStore;
 use crate::store::buckets::{BucketStore, WriteOutcome, bucket_partition};
 
 /// The class whose bucket a request to `function` draws from. `None` for the key set, which is
@@ -59,10 +60,12 @@ impl Limiter {
         }
     }
 
-    /// A limiter over the buckets in the users table `table`, with a client built from `aws`.
-    pub fn for_table(aws: &aws_config::SdkConfig, table: &str, rates: RateLimitConfig) -> Self {
+    /// A limiter over the buckets in `store`'s users table, through `store`'s own client: one
+    /// connection pool per function, so a request's bucket write reuses the connection its
+    /// other DynamoDB calls opened.
+    pub fn for_store(store: &UserStore, rates: RateLimitConfig) -> Self {
         Self::new(
-            BucketStore::new(aws_sdk_dynamodb::Client::new(aws), table),
+            BucketStore::new(store.client().clone(), store.table()),
             rates,
         )
     }

@@ -63,8 +63,7 @@ impl Functions {
         let policy = SessionConfig::from_source(source)?.policy;
         let kms = aws_sdk_kms::Client::new(aws);
         let keys = KmsKeys::new(kms.clone(), tokens.keys.clone());
-        let limiter =
-            Limiter::for_table(aws, &core.table_name, RateLimitConfig::from_source(source)?);
+        let limiter = Limiter::for_store(&store, RateLimitConfig::from_source(source)?);
         Ok(Self {
             limiter,
             sessions: SessionIssuer {

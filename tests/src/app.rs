@@ -19,7 +19,6 @@ use lambdauth_handlers::mailer::queue::MailQueue;
 use lambdauth_handlers::mailer::{Mailer, Overrides};
 use lambdauth_handlers::shared::Core;
 use lambdauth_handlers::store::UserStore;
-use lambdauth_handlers::store::buckets::BucketStore;
 use lambdauth_local::Functions;
 use lambdauth_local::mappings::LocalMappings;
 use lambdauth_local::provision::provision;
@@ -185,13 +184,12 @@ impl TestApp {
         let core_config = CoreConfig::from_source(&self.env).expect("core config");
         let outbox = OutboxConfig::from_source(&self.env).expect("outbox config");
         let client = aws_sdk_dynamodb::Client::from_conf(config);
-        let store =
-            UserStore::new(client.clone(), &core_config.table_name).with_outbox(outbox.table_name);
-        self.functions.core = Core::new(&core_config, store).expect("core");
-        self.functions.limiter = Limiter::new(
-            BucketStore::new(client, &core_config.table_name),
+        let store = UserStore::new(client, &core_config.table_name).with_outbox(outbox.table_name);
+        self.functions.limiter = Limiter::for_store(
+            &store,
             RateLimitConfig::from_source(&self.env).expect("rate limits"),
         );
+        self.functions.core = Core::new(&core_config, store).expect("core");
         self
     }
 

@@ -14,9 +14,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name)
         .with_outbox(&config.outbox.table_name);
+    let limiter = Limiter::for_store(&store, config.limits);
     let core = Core::new(&config.core, store)?;
     let sealer = TokenSealer::new(aws_sdk_kms::Client::new(&aws), config.mailing.kms_key_id);
-    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
     bootstrap::serve(Function::CreateUser, Some(&limiter), |request| {
         endpoints::create_user(&core, &sealer, request)
     })

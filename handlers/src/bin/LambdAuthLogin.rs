@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = LoginConfig::from_env()?;
     let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
+    let limiter = Limiter::for_store(&store, config.limits);
     let core = Core::new(&config.core, store.clone())?;
     let identity = IdentityIssuer::new(aws_sdk_cognitoidentity::Client::new(&aws), config.identity);
     let sessions = SessionIssuer {
@@ -22,7 +23,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         signer: AccessTokenSigner::new(aws_sdk_kms::Client::new(&aws), config.tokens),
         policy: config.sessions.policy,
     };
-    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
     bootstrap::serve(Function::Login, Some(&limiter), |request| {
         endpoints::login(&core, &identity, &sessions, request)
     })

@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         policy: config.sessions.policy,
     };
     let identity = IdentityIssuer::new(aws_sdk_cognitoidentity::Client::new(&aws), config.identity);
-    let limiter = Limiter::for_table(&aws, &config.table.table_name, config.limits);
+    let limiter = Limiter::for_store(&issuer.store, config.limits);
     bootstrap::serve(Function::RefreshToken, Some(&limiter), |request| {
         sessions::refresh_token(&issuer, &identity, request)
     })

@@ -12,8 +12,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = VerifyUserConfig::from_env()?;
     let aws = bootstrap::aws_config().await;
     let store = UserStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.core.table_name);
+    let limiter = Limiter::for_store(&store, config.limits);
     let core = Core::new(&config.core, store)?;
-    let limiter = Limiter::for_table(&aws, &config.core.table_name, config.limits);
     bootstrap::serve(Function::VerifyUser, Some(&limiter), |request| {
         endpoints::verify_user(&core, request)
     })
