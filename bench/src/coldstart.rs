@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use lambdauth_handlers::Function;
-use lambdauth_local::binaries::Binary;
+use lambdauth_functions as functions;
 use lambdauth_local::http_api_event;
 use lambdauth_local::proxy::SentMail;
 use lambdauth_local::simulator::{Origin, ses_events, sns_event};
+use lambdauth_runtime::function::Definition;
 use lambdauth_tests::app::{SENDER, TestApp};
 use serde_json::{Value, json};
 
@@ -45,10 +45,20 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from)
 }
 
-/// Builds the seven function binaries with the release profile.
+/// The one binary every function runs, each naming itself by its handler (`_HANDLER`).
+pub const FUNCTION_BINARY: &str = "lambdauth-function";
+
+/// Builds the function binary with the release profile.
 pub fn build_release_binaries() -> Result<()> {
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "lambdauth-handlers", "--bins"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "lambdauth-functions",
+            "--bin",
+            FUNCTION_BINARY,
+        ])
         .current_dir(workspace())
         .status()
         .context("running cargo build")?;
@@ -108,7 +118,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
     let email = "bench@example.com";
     let created = app
         .http(
-            Function::CreateUser,
+            functions::CREATE_USER,
             &json!({"email": email, "password": PASSWORD}).to_string(),
         )
         .await;
@@ -121,7 +131,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
         .token
         .context("no verification token")?;
     app.http(
-        Function::VerifyUser,
+        functions::VERIFY_USER,
         &json!({"email": email, "verify": token}).to_string(),
     )
     .await;
@@ -143,34 +153,34 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
     let logins: Vec<Value> = (0..=invocations)
         .map(|n| {
             event(
-                Function::Login,
+                functions::LOGIN,
                 &json!({"email": email, "password": PASSWORD}),
                 n,
             )
         })
         .collect();
-    let login = run(release_dir, &env, Function::Login, logins).await?;
+    let login = run(release_dir, &env, functions::LOGIN, logins).await?;
     // One session per refresh: each refresh rotates its token, so every event gets its own.
     let mut refreshes = Vec::with_capacity(invocations + 1);
     for n in 0..=invocations {
         let session = app.login_session(email, PASSWORD).await;
         refreshes.push(event(
-            Function::RefreshToken,
+            functions::REFRESH_TOKEN,
             &json!({"refreshToken": session["refreshToken"]}),
             n,
         ));
     }
-    let refresh = run(release_dir, &env, Function::RefreshToken, refreshes).await?;
+    let refresh = run(release_dir, &env, functions::REFRESH_TOKEN, refreshes).await?;
     let signups: Vec<Value> = (0..=invocations)
         .map(|n| {
             event(
-                Function::CreateUser,
+                functions::CREATE_USER,
                 &json!({"email": format!("new{n}@example.com"), "password": PASSWORD}),
                 n,
             )
         })
         .collect();
-    let signup = run(release_dir, &env, Function::CreateUser, signups).await?;
+    let signup = run(release_dir, &env, functions::CREATE_USER, signups).await?;
     let origin = Origin {
         sender: SENDER.to_owned(),
         configuration_set: app.env.get("SES_CONFIGURATION_SET").cloned(),
@@ -195,7 +205,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
     let feedback = run_binary(
         release_dir,
         &env,
-        Binary::MailFeedback.name(),
+        functions::MAIL_FEEDBACK.name,
         deliveries,
         |answer| answer["recorded"] == 1,
     )
@@ -203,7 +213,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
     Ok(vec![login, refresh, signup, feedback])
 }
 
-fn event(function: Function, body: &Value, n: usize) -> Value {
+fn event(function: &'static Definition, body: &Value, n: usize) -> Value {
     let headers = [("content-type".to_owned(), "application/json".to_owned())];
     http_api_event(
         function.path(),
@@ -216,16 +226,17 @@ fn event(function: Function, body: &Value, n: usize) -> Value {
 async fn run(
     release_dir: &Path,
     env: &HashMap<String, String>,
-    function: Function,
+    function: &'static Definition,
     events: Vec<Value>,
 ) -> Result<FunctionRun> {
-    run_binary(release_dir, env, function.name(), events, |answer| {
+    run_binary(release_dir, env, function.name, events, |answer| {
         answer["statusCode"] == 200
     })
     .await
 }
 
-/// Runs the binary `name` on `events`; every answer must pass `succeeded`.
+/// Runs the function `name` (the one binary, its handler `name`) on `events`; every answer must
+/// pass `succeeded`.
 async fn run_binary(
     release_dir: &Path,
     env: &HashMap<String, String>,
@@ -235,7 +246,11 @@ async fn run_binary(
 ) -> Result<FunctionRun> {
     let mut env = env.clone();
     env.insert("AWS_LAMBDA_FUNCTION_NAME".to_owned(), name.to_owned());
-    let binary = release_dir.join(name);
+    env.insert(
+        lambdauth_runtime::bootstrap::HANDLER_VARIABLE.to_owned(),
+        name.to_owned(),
+    );
+    let binary = release_dir.join(FUNCTION_BINARY);
     let measurement = runtime_api::run(&binary, &env, events).await?;
     if let Some(bad) = measurement.answers.iter().find(|answer| !succeeded(answer)) {
         bail!("{name} answered {bad}");

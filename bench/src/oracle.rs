@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::{Email, HashingParams, NewPassword, PasswordHasher, PasswordPolicy};
 use lambdauth_domain::{LockoutPolicy, StoredPassword};
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::legacy::scan_items;
 use serde_json::json;
@@ -145,7 +145,7 @@ impl Bench {
         let answer = self
             .app
             .http(
-                Function::CreateUser,
+                functions::CREATE_USER,
                 &json!({"email": email, "password": PASSWORD}).to_string(),
             )
             .await;
@@ -166,7 +166,7 @@ impl Bench {
         let answer = self
             .app
             .http(
-                Function::VerifyUser,
+                functions::VERIFY_USER,
                 &json!({"email": email, "verify": token}).to_string(),
             )
             .await;
@@ -196,7 +196,7 @@ impl Bench {
     async fn login(&self, email: &str, password: &str) -> (u16, Duration) {
         let body = json!({"email": email, "password": password}).to_string();
         let started = Instant::now();
-        let answer = self.app.http(Function::Login, &body).await;
+        let answer = self.app.http(functions::LOGIN, &body).await;
         (answer.status, started.elapsed())
     }
 

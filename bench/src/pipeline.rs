@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use lambdauth_handlers::mailer::SES_ATTEMPT_TIMEOUT;
 use lambdauth_local::dev::{DevOptions, DevServer, default_www};
 use lambdauth_local::proxy::{Fault, Rule, Seen};
+use lambdauth_mail::config::DEFAULT_SES_ATTEMPT_TIMEOUT as SES_ATTEMPT_TIMEOUT;
 use lambdauth_tests::TestContext;
 use serde_json::json;
 use tokio::sync::Semaphore;

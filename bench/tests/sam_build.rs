@@ -28,8 +28,7 @@ use std::time::Instant;
 
 use lambdauth_bench::coldstart::workspace;
 use lambdauth_bench::runtime_api;
-use lambdauth_handlers::Function;
-use lambdauth_local::binaries::Binary;
+use lambdauth_functions as functions;
 use lambdauth_local::http_api_event;
 use lambdauth_tests::app::TestApp;
 use serde_json::{Value, json};
@@ -147,7 +146,11 @@ fn sam_build_leaves_an_executable_x86_64_bootstrap_for_every_function() {
     assert!(output.status.success(), "sam build: {}", shown(output));
     let functions = functions_in_template();
     // Every binary: the HTTP functions, the mailer and the feedback function.
-    assert_eq!(functions.len(), Binary::all().count(), "{functions:?}");
+    assert_eq!(
+        functions.len(),
+        lambdauth_functions::ALL.len(),
+        "{functions:?}"
+    );
     for function in functions {
         let bootstrap = build_dir().join(&function).join("bootstrap");
         let metadata = std::fs::metadata(&bootstrap)
@@ -186,7 +189,7 @@ async fn the_built_login_artifact_logs_a_user_in() {
     let password = "correct horse battery staple";
     let created = app
         .http(
-            Function::CreateUser,
+            functions::CREATE_USER,
             &json!({"email": email, "password": password}).to_string(),
         )
         .await;
@@ -194,7 +197,7 @@ async fn the_built_login_artifact_logs_a_user_in() {
     let token = app.last_mail(email, "verification").await.token;
     let verified = app
         .http(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             &json!({"email": email, "verify": token.expect("a verification token")}).to_string(),
         )
         .await;
@@ -207,7 +210,9 @@ async fn the_built_login_artifact_logs_a_user_in() {
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),
             ("AWS_ENDPOINT_URL", lambdauth_tests::emulator().endpoint()),
-            ("AWS_LAMBDA_FUNCTION_NAME", Function::Login.name()),
+            ("AWS_LAMBDA_FUNCTION_NAME", functions::LOGIN.name),
+            // Lambda hands a custom runtime its handler setting, which names the function.
+            ("_HANDLER", functions::LOGIN.name),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ]
@@ -217,7 +222,7 @@ async fn the_built_login_artifact_logs_a_user_in() {
     let events = [("wrong", "not the password at all"), ("right", password)]
         .map(|(id, password)| {
             http_api_event(
-                Function::Login.path(),
+                functions::LOGIN.path(),
                 &headers,
                 json!({"email": email, "password": password})
                     .to_string()

@@ -12,7 +12,7 @@ use clap::Parser;
 use lambdauth::import::{
     DEFAULT_CONCURRENCY, DEFAULT_SEGMENTS, ImportOptions, LegacySource, import_legacy,
 };
-use lambdauth_handlers::config::CoreConfig;
+use lambdauth_accounts::config::CoreConfig;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::legacy::{Item, create_legacy_table, put_items, scan_items, sdk_item};
 use serde_json::json;

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use lambdauth_domain::{Email, Timestamp};
-use lambdauth_handlers::aws_error::AwsFailure;
-use lambdauth_handlers::mailer::queue::{MailQueue, QueuedMessage};
-use lambdauth_handlers::store::items::{MailStatus, OutboxMail};
-use lambdauth_handlers::store::{OutboxStore, StoreError};
+use lambdauth_domain::{MailStatus, OutboxMail};
+use lambdauth_mail::mailer::queue::{MailQueue, QueuedMessage};
+use lambdauth_mail::store::OutboxStore;
+use lambdauth_runtime::aws_error::AwsFailure;
+use lambdauth_runtime::store::StoreError;
 
 /// How long a message read for a redrive or a purge stays hidden from other readers.
 const HOLD_WHILE_WORKING: Duration = Duration::from_secs(30);

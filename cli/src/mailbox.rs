@@ -5,7 +5,8 @@
 
 use lambdauth_domain::feedback::{AddressFeedback, Lifted};
 use lambdauth_domain::{Email, Timestamp};
-use lambdauth_handlers::store::{OutboxStore, StoreError};
+use lambdauth_mail::store::OutboxStore;
+use lambdauth_runtime::store::StoreError;
 
 use crate::dlq::age;
 

@@ -1,132 +1,108 @@
-//! All the HTTP functions together over one set of clients, and the API Gateway event that
-//! reaches them: what the local runtime serves and the integration tests call, so that both run
-//! the Lambdas' own event handling.
+//! Every HTTP function over one context, each built through its own definition, and the API
+//! Gateway event that reaches them: what the local runtime serves and the integration tests
+//! call, so that both run the Lambdas' own construction and event handling.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_config::SdkConfig;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use lambdauth_handlers::Function;
-use lambdauth_handlers::api::envelope;
-use lambdauth_handlers::config::{
-    AccessTokenConfig, ConfigError, CoreConfig, IdentityConfig, MailingConfig, OutboxConfig,
-    RateLimitConfig, SessionConfig, Source,
-};
-use lambdauth_handlers::endpoints::{self, Outcome, Request};
-use lambdauth_handlers::error::HandlerError;
-use lambdauth_handlers::identity::IdentityIssuer;
-use lambdauth_handlers::limits::Limiter;
-use lambdauth_handlers::sealer::TokenSealer;
-use lambdauth_handlers::sessions::{self, SessionIssuer, SessionsAccess};
-use lambdauth_handlers::shared::Core;
-use lambdauth_handlers::store::UserStore;
-use lambdauth_handlers::tokens::{AccessTokenSigner, AccessTokenVerifier, KmsKeys};
+use lambdauth_runtime::config::Source;
+use lambdauth_runtime::function::{Context, Definition, Handler, StartError};
 use serde_json::Value;
 
-/// Why the functions could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A variable is missing or malformed.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The hashing settings were refused.
-    #[error(transparent)]
-    Core(#[from] HandlerError),
+/// Every HTTP function of the registry, built over one context. A clone shares the built
+/// functions (and so their limiters' memory), as one Lambda instance's requests do.
+#[derive(Clone)]
+pub struct Functions {
+    context: Context,
+    handlers: Arc<HashMap<&'static str, Box<dyn Handler>>>,
 }
 
-/// All the functions over one set of clients.
-#[derive(Debug, Clone)]
-pub struct Functions {
-    /// The shared part.
-    pub core: Core,
-    /// KMS, for the mails with links.
-    pub sealer: TokenSealer,
-    /// Cognito, for login and refresh.
-    pub identity: IdentityIssuer,
-    /// Starts and continues sessions (login, refresh, logout).
-    pub sessions: SessionIssuer,
-    /// Checks the callers of `/sessions`.
-    pub access: SessionsAccess,
-    /// The issuer's public keys (the key set, and the local authorizer's keys).
-    pub keys: KmsKeys,
-    /// The abuse limits every HTTP request goes through, as on Lambda.
-    pub limiter: Limiter,
+impl std::fmt::Debug for Functions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Functions")
+            .field("functions", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Functions {
-    /// All of them over clients built from `aws`, configured from `source` with the variables
-    /// the Lambdas read (one process stands in for all of them).
-    pub fn from_source(aws: &SdkConfig, source: &impl Source) -> Result<Self, StartError> {
-        let core = CoreConfig::from_source(source)?;
-        let store = UserStore::new(aws_sdk_dynamodb::Client::new(aws), &core.table_name)
-            .with_outbox(OutboxConfig::from_source(source)?.table_name);
-        let tokens = AccessTokenConfig::from_source(source)?;
-        let policy = SessionConfig::from_source(source)?.policy;
-        let kms = aws_sdk_kms::Client::new(aws);
-        let keys = KmsKeys::new(kms.clone(), tokens.keys.clone());
-        let limiter = Limiter::for_store(&store, RateLimitConfig::from_source(source)?);
+    /// Every HTTP function, configured from `source` with the variables the Lambdas read, its
+    /// clients built from `context` (one process stands in for all of them, as one set of
+    /// clients).
+    pub fn start(context: &Context, source: &dyn Source) -> Result<Self, StartError> {
+        let handlers = lambdauth_functions::http()
+            .map(|function| Ok((function.name, function.start(context, source)?)))
+            .collect::<Result<_, StartError>>()?;
         Ok(Self {
-            limiter,
-            sessions: SessionIssuer {
-                store: store.clone(),
-                signer: AccessTokenSigner::new(kms.clone(), tokens.clone()),
-                policy,
-            },
-            access: SessionsAccess {
-                store: store.clone(),
-                keys: keys.clone(),
-                verifier: AccessTokenVerifier::new(&tokens.keys.issuer, &tokens.audience),
-                policy,
-            },
-            keys,
-            core: Core::new(&core, store)?,
-            sealer: TokenSealer::new(
-                aws_sdk_kms::Client::new(aws),
-                MailingConfig::from_source(source)?.kms_key_id,
-            ),
-            identity: IdentityIssuer::new(
-                aws_sdk_cognitoidentity::Client::new(aws),
-                IdentityConfig::from_source(source)?,
-            ),
+            context: context.clone(),
+            handlers: Arc::new(handlers),
         })
     }
 
-    /// Runs `function` on `request`, as its Lambda would.
-    pub async fn call(&self, function: Function, request: Request) -> Outcome {
-        match function {
-            Function::CreateUser => endpoints::create_user(&self.core, &self.sealer, request).await,
-            Function::VerifyUser => endpoints::verify_user(&self.core, request).await,
-            Function::Login => {
-                endpoints::login(&self.core, &self.identity, &self.sessions, request).await
-            }
-            Function::ChangePassword => endpoints::change_password(&self.core, request).await,
-            Function::LostPassword => {
-                endpoints::lost_password(&self.core, &self.sealer, request).await
-            }
-            Function::ResetPassword => endpoints::reset_password(&self.core, request).await,
-            Function::RefreshToken => {
-                sessions::refresh_token(&self.sessions, &self.identity, request).await
-            }
-            Function::Logout => {
-                sessions::logout(&self.sessions.store, &self.sessions.policy, request).await
-            }
-            Function::Sessions => sessions::sessions(&self.access, request).await,
-            Function::Jwks => sessions::jwks(&self.keys, request).await,
-        }
+    /// The context they were built over.
+    pub fn context(&self) -> &Context {
+        &self.context
     }
 
     /// Handles a Lambda event (HTTP API or direct invoke) for `function`, as its Lambda would.
-    pub async fn handle_event(&self, function: Function, event: Value, request_id: &str) -> Value {
-        // Boxed: one future for every function nests deep enough otherwise to exceed the
-        // compiler's layout depth in the callers.
-        Box::pin(envelope::handle_event(
-            function,
-            Some(&self.limiter),
-            event,
-            request_id,
-            |request| Box::pin(self.call(function, request)),
-        ))
-        .await
+    ///
+    /// # Panics
+    /// When `function` is not an HTTP function of the registry.
+    pub async fn handle_event(
+        &self,
+        function: &Definition,
+        event: Value,
+        request_id: &str,
+    ) -> Value {
+        let handler = self
+            .handlers
+            .get(function.name)
+            .unwrap_or_else(|| panic!("{} is not an HTTP function", function.name));
+        // An HTTP function answers every failure itself: it never asks for a redelivery.
+        match handler.handle(event, request_id).await {
+            Ok(answer) => answer,
+            Err(error) => panic!("{} failed: {error}", function.name),
+        }
     }
+}
+
+/// Per-service endpoints, as `AWS_ENDPOINT_URL_<SERVICE>` would set them: one service reached
+/// through a proxy (to record or fail its calls) while the others reach the emulator.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceEndpoints(HashMap<String, String>);
+
+impl LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        (key.env() == "AWS_ENDPOINT_URL")
+            .then(|| self.0.get(key.service_id()).cloned())
+            .flatten()
+    }
+}
+
+/// `sdk` with the service whose SDK id is `service_id` (`DynamoDB`, `SESv2`, `Cognito
+/// Identity`, `KMS`, `SQS`) reached at `endpoint`, on top of the overrides `earlier` made.
+pub fn with_service_endpoint(
+    sdk: &SdkConfig,
+    earlier: &ServiceEndpoints,
+    service_id: &str,
+    endpoint: &str,
+) -> (SdkConfig, ServiceEndpoints) {
+    let mut endpoints = earlier.clone();
+    endpoints
+        .0
+        .insert(service_id.to_owned(), endpoint.to_owned());
+    let config = sdk.to_builder().service_config(endpoints.clone()).build();
+    (config, endpoints)
+}
+
+/// A context over `sdk` with the clock of `context` (so that a test's clock survives a change of
+/// endpoints).
+pub fn context_like(context: &Context, sdk: SdkConfig) -> Context {
+    Context::with_clock(sdk, Arc::clone(&context.clock))
 }
 
 /// The HTTP API (payload 2.0) event API Gateway sends for `POST path` with `headers` and
@@ -208,7 +184,7 @@ pub fn route_event(
 
 #[cfg(test)]
 mod tests {
-    use lambdauth_handlers::api::envelope::{Via, request_from_event};
+    use lambdauth_runtime::api::envelope::{Via, request_from_event};
 
     use super::*;
 

@@ -4,16 +4,14 @@
 //! - [`emulator`]: the local AWS emulator (start, stop, ownership) and the SDK settings that
 //!   reach it;
 //! - [`provision`]: creating, idempotently, everything the functions need;
-//! - [`functions`]: the six functions over one set of clients, and the API Gateway event that
-//!   reaches them;
+//! - [`functions`]: every HTTP function built through its definition over one context, and the
+//!   API Gateway event that reaches them;
 //! - [`mappings`]: the mailer's two event source mappings, run by polling;
 //! - [`proxy`]: the SES recording and fault-injecting proxy;
 //! - [`simulator`]: SES's mailbox simulator, feeding the feedback function;
 //! - [`dev`]: the dev server that puts all of it together;
-//! - [`binaries`]: the seven Lambda binaries' configurations and the variables they read, for
-//!   the template checks.
+//! - [`variables`]: the variables each function's definition reads, for the template checks.
 
-pub mod binaries;
 pub mod dev;
 pub mod emulator;
 pub mod functions;
@@ -21,5 +19,6 @@ pub mod mappings;
 pub mod provision;
 pub mod proxy;
 pub mod simulator;
+pub mod variables;
 
 pub use functions::{Functions, http_api_event, route_event};

@@ -11,9 +11,9 @@ use aws_lambda_events::sqs::SqsMessage;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use lambdauth_handlers::aws_error::{AwsFailure, classify};
-use lambdauth_handlers::mailer::Mailer;
-use lambdauth_handlers::mailer::queue::{MailQueue, QueuedMessage};
+use lambdauth_mail::mailer::Mailer;
+use lambdauth_mail::mailer::queue::{MailQueue, QueuedMessage};
+use lambdauth_runtime::aws_error::{AwsFailure, classify};
 use serde_json::{Map, Value, json};
 
 /// The most records handed to the mailer in one event (the template's batch sizes).

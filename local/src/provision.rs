@@ -6,9 +6,9 @@ use aws_config::SdkConfig;
 use aws_sdk_cognitoidentity::Client as CognitoClient;
 use aws_sdk_dynamodb::Client as DynamoDbClient;
 use aws_sdk_kms::Client as KmsClient;
-use lambdauth_handlers::aws_error::{AwsFailure, classify};
-use lambdauth_handlers::config::{DEFAULT_OUTBOX_TABLE_NAME, DEFAULT_TABLE_NAME, Source};
-use lambdauth_handlers::store::schema;
+use lambdauth_runtime::aws_error::{AwsFailure, classify};
+use lambdauth_runtime::config::{DEFAULT_OUTBOX_TABLE_NAME, DEFAULT_TABLE_NAME, Source};
+use lambdauth_runtime::store::schema;
 
 /// The names of everything [`provision`] makes, and the settings it hands on to the functions.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use lambdauth_handlers::feedback::{FeedbackError, MailFeedback, Recorded};
+use lambdauth_mail::feedback::{FeedbackError, MailFeedback, Recorded};
 use serde_json::{Value, json};
 
 use crate::proxy::SentMail;
@@ -242,7 +242,7 @@ impl MailboxSimulator {
 mod tests {
     use aws_lambda_events::sns::SnsEvent;
     use lambdauth_domain::feedback::{BounceType, Feedback};
-    use lambdauth_handlers::feedback::read_event;
+    use lambdauth_mail::feedback::read_event;
 
     use super::*;
 

@@ -4,26 +4,22 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
-use lambdauth_handlers::Function;
-use lambdauth_handlers::config::RateLimitConfig;
-use lambdauth_handlers::config::{CoreConfig, IdentityConfig, OutboxConfig};
-use lambdauth_handlers::config::{MailFeedbackConfig, MailerConfig};
-use lambdauth_handlers::feedback::{MailFeedback, Recorded};
-use lambdauth_handlers::function::Route;
-use lambdauth_handlers::identity::IdentityIssuer;
-use lambdauth_handlers::limits::Limiter;
-use lambdauth_handlers::mailer::queue::MailQueue;
-use lambdauth_handlers::mailer::{Mailer, Overrides};
-use lambdauth_handlers::shared::Core;
-use lambdauth_handlers::store::UserStore;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use lambdauth_functions as functions;
 use lambdauth_local::Functions;
+use lambdauth_local::functions::{ServiceEndpoints, context_like, with_service_endpoint};
 use lambdauth_local::mappings::LocalMappings;
 use lambdauth_local::provision::provision;
 use lambdauth_local::route_event;
 use lambdauth_local::simulator::{MailboxSimulator, Origin};
+use lambdauth_mail::feedback::{MailFeedback, Recorded};
+use lambdauth_mail::mailer::Mailer;
+use lambdauth_mail::mailer::queue::MailQueue;
+use lambdauth_runtime::function::{Context, Definition, Function as _, Route};
+use lambdauth_runtime::sealer::TokenSealer;
 use serde_json::{Value, json};
 
 use crate::TestContext;
@@ -63,8 +59,12 @@ pub const SENDER: &str = "no-reply@lambdauth.example.com";
 pub struct TestApp {
     /// Names and SDK settings.
     pub ctx: TestContext,
-    /// The six functions.
+    /// The HTTP functions, each built through its definition.
     pub functions: Functions,
+    /// What the functions were built over (the SDK's settings and the clock).
+    pub context: Context,
+    /// The services reached through a proxy instead of the emulator.
+    pub endpoints: ServiceEndpoints,
     /// The users table.
     pub table: String,
     /// The outbox table.
@@ -112,13 +112,16 @@ impl TestApp {
         for (name, value) in overrides {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
-        let functions = Functions::from_source(&ctx.sdk, &env).expect("functions");
+        let context = Context::new(ctx.sdk.clone());
+        let functions = Functions::start(&context, &env).expect("functions");
         let ses = FaultProxy::recording(crate::emulator().endpoint())
             .await
             .expect("SES proxy");
         Self {
             ctx,
             functions,
+            context,
+            endpoints: ServiceEndpoints::default(),
             table,
             outbox_table,
             env,
@@ -153,22 +156,29 @@ impl TestApp {
     /// # Panics
     /// When the configuration does not parse.
     #[must_use]
-    pub fn with_every_service_through(mut self, endpoint: &str) -> Self {
-        let sdk = self.ctx.sdk.to_builder().endpoint_url(endpoint).build();
-        self.functions = Functions::from_source(&sdk, &self.env).expect("functions");
-        self
+    pub fn with_every_service_through(self, endpoint: &str) -> Self {
+        let sdk = self.context.aws.to_builder().endpoint_url(endpoint).build();
+        let endpoints = self.endpoints.clone();
+        self.rebuilt(sdk, endpoints)
     }
 
-    /// The same stack with Cognito reached through `cognito` instead (to inject faults).
+    /// The same stack with the service `service_id` (its SDK id: `DynamoDB`, `Cognito Identity`,
+    /// …) reached through `endpoint` instead (to inject faults or record its calls).
     ///
     /// # Panics
     /// When the configuration does not parse.
     #[must_use]
-    pub fn with_cognito(mut self, cognito: aws_sdk_cognitoidentity::Client) -> Self {
-        self.functions.identity = IdentityIssuer::new(
-            cognito,
-            IdentityConfig::from_source(&self.env).expect("identity config"),
-        );
+    pub fn with_service_through(self, service_id: &str, endpoint: &str) -> Self {
+        let (sdk, endpoints) =
+            with_service_endpoint(&self.context.aws, &self.endpoints, service_id, endpoint);
+        self.rebuilt(sdk, endpoints)
+    }
+
+    /// The functions built again over `sdk`, through their definitions.
+    fn rebuilt(mut self, sdk: aws_config::SdkConfig, endpoints: ServiceEndpoints) -> Self {
+        self.context = context_like(&self.context, sdk);
+        self.endpoints = endpoints;
+        self.functions = Functions::start(&self.context, &self.env).expect("functions");
         self
     }
 
@@ -177,20 +187,8 @@ impl TestApp {
     /// # Panics
     /// When the configuration does not parse.
     #[must_use]
-    pub fn with_dynamodb_endpoint(mut self, endpoint: &str) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.ctx.sdk)
-            .endpoint_url(endpoint)
-            .build();
-        let core_config = CoreConfig::from_source(&self.env).expect("core config");
-        let outbox = OutboxConfig::from_source(&self.env).expect("outbox config");
-        let client = aws_sdk_dynamodb::Client::from_conf(config);
-        let store = UserStore::new(client, &core_config.table_name).with_outbox(outbox.table_name);
-        self.functions.limiter = Limiter::for_store(
-            &store,
-            RateLimitConfig::from_source(&self.env).expect("rate limits"),
-        );
-        self.functions.core = Core::new(&core_config, store).expect("core");
-        self
+    pub fn with_dynamodb_endpoint(self, endpoint: &str) -> Self {
+        self.with_service_through("DynamoDB", endpoint)
     }
 
     /// The same stack with Cognito reached through `endpoint` instead (to inject faults).
@@ -199,15 +197,13 @@ impl TestApp {
     /// When the configuration does not parse.
     #[must_use]
     pub fn with_cognito_endpoint(self, endpoint: &str) -> Self {
-        let config = aws_sdk_cognitoidentity::config::Builder::from(&self.ctx.sdk)
-            .endpoint_url(endpoint)
-            .build();
-        self.with_cognito(aws_sdk_cognitoidentity::Client::from_conf(config))
+        self.with_service_through("Cognito Identity", endpoint)
     }
 
-    /// The mailer over this stack, reaching SES and DynamoDB directly or through the given
-    /// endpoints (fault proxies). SES gets one attempt per job and a one-second timeout, as the
-    /// function does (the retry queue is the retry mechanism).
+    /// The mailer over this stack, built through its definition, reaching SES and DynamoDB
+    /// directly or through the given endpoints (fault proxies). SES gets one attempt per job and
+    /// a one-second timeout (`SES_ATTEMPT_TIMEOUT_SECONDS=1`), as the function does with its own
+    /// (the retry queue is the retry mechanism).
     ///
     /// # Panics
     /// When the configuration does not parse.
@@ -216,13 +212,16 @@ impl TestApp {
         ses_endpoint: Option<&str>,
         dynamodb_endpoint: Option<&str>,
     ) -> Mailer {
-        let config = MailerConfig::from_source(&self.env).expect("mailer config");
-        let overrides = Overrides {
-            ses_endpoint,
-            dynamodb_endpoint,
-            ses_attempt_timeout: Some(Duration::from_secs(1)),
-        };
-        Mailer::assemble(&self.ctx.sdk, config, overrides).expect("templates")
+        let mut sdk = self.context.aws.clone();
+        let mut endpoints = self.endpoints.clone();
+        for (service_id, endpoint) in [("SESv2", ses_endpoint), ("DynamoDB", dynamodb_endpoint)] {
+            if let Some(endpoint) = endpoint {
+                (sdk, endpoints) = with_service_endpoint(&sdk, &endpoints, service_id, endpoint);
+            }
+        }
+        let mut env = self.env.clone();
+        env.insert("SES_ATTEMPT_TIMEOUT_SECONDS".to_owned(), "1".to_owned());
+        Mailer::start(&context_like(&self.context, sdk), &env).expect("the mailer")
     }
 
     /// The mailer over this stack, sending through a proxy that records what SES accepts.
@@ -251,7 +250,7 @@ impl TestApp {
     }
 
     /// `POST` `body` to `function`'s route, as API Gateway would deliver it.
-    pub async fn http(&self, function: Function, body: &str) -> Answer {
+    pub async fn http(&self, function: &'static Definition, body: &str) -> Answer {
         self.http_with(function, body, &[]).await
     }
 
@@ -261,7 +260,7 @@ impl TestApp {
     /// When the response is not a payload 2.0 response with a JSON body.
     pub async fn http_with(
         &self,
-        function: Function,
+        function: &'static Definition,
         body: &str,
         headers: &[(&str, &str)],
     ) -> Answer {
@@ -278,14 +277,14 @@ impl TestApp {
     /// a JSON body.
     pub async fn route(
         &self,
-        function: Function,
+        function: &'static Definition,
         method: &str,
         path: &str,
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Answer {
         let (route, parameters) = route_of(function, method, path)
-            .unwrap_or_else(|| panic!("{} has no route {method} {path}", function.name()));
+            .unwrap_or_else(|| panic!("{} has no route {method} {path}", function.name));
         let content_type = body.map(|_| ("content-type", "application/json"));
         let headers: Vec<(String, String)> = content_type
             .into_iter()
@@ -336,7 +335,7 @@ impl TestApp {
     pub async fn signup(&self, email: &str, password: &str) -> Answer {
         let created = self
             .http(
-                Function::CreateUser,
+                functions::CREATE_USER,
                 &json!({"email": email, "password": password}).to_string(),
             )
             .await;
@@ -353,7 +352,7 @@ impl TestApp {
         let token = self.last_mail(email, "verification").await.token.unwrap();
         let verified = self
             .http(
-                Function::VerifyUser,
+                functions::VERIFY_USER,
                 &json!({"email": email, "verify": token}).to_string(),
             )
             .await;
@@ -367,7 +366,7 @@ impl TestApp {
     pub async fn login_session(&self, email: &str, password: &str) -> Value {
         let answer = self
             .http(
-                Function::Login,
+                functions::LOGIN,
                 &json!({"email": email, "password": password}).to_string(),
             )
             .await;
@@ -376,7 +375,7 @@ impl TestApp {
     }
 
     /// Invoke `function` directly with `payload`, as the original pages did.
-    pub async fn invoke(&self, function: Function, payload: Value) -> Value {
+    pub async fn invoke(&self, function: &'static Definition, payload: Value) -> Value {
         self.functions
             .handle_event(function, payload, "test-invoke")
             .await
@@ -423,8 +422,7 @@ impl TestApp {
             let kind = item["kind"].as_s().expect("kind").clone();
             let token = match item.get("linkToken") {
                 Some(AttributeValue::B(ciphertext)) => Some(
-                    self.functions
-                        .sealer
+                    TokenSealer::decrypt_only(aws_sdk_kms::Client::new(&self.ctx.sdk))
                         .open(ciphertext.as_ref(), &id, email)
                         .await
                         .expect("decrypt")
@@ -526,8 +524,7 @@ impl TestApp {
     /// # Panics
     /// When the configuration does not parse.
     pub fn feedback(&self) -> MailFeedback {
-        let config = MailFeedbackConfig::from_source(&self.env).expect("feedback config");
-        MailFeedback::assemble(&self.ctx.sdk, &config)
+        MailFeedback::start(&self.context, &self.env).expect("the feedback function")
     }
 
     /// SES's mailbox simulator as this stack's configuration set would publish it.
@@ -577,12 +574,12 @@ pub async fn run_until(
 
 /// The route of `function` that `method path` reaches, with its path parameters.
 pub fn route_of(
-    function: Function,
+    function: &'static Definition,
     method: &str,
     path: &str,
 ) -> Option<(Route, serde_json::Map<String, Value>)> {
     function
-        .routes()
+        .routes
         .iter()
         .filter(|route| route.method == method)
         .find_map(|route| Some((*route, match_path(route.path, path)?)))

@@ -18,7 +18,7 @@ use std::sync::{Once, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
-use lambdauth_handlers::config::DEFAULT_DEVELOPER_PROVIDER_NAME;
+use lambdauth_accounts::config::DEFAULT_DEVELOPER_PROVIDER_NAME;
 use lambdauth_local::emulator::Emulator;
 use lambdauth_local::provision::{LOCAL_PAGES, Resources};
 use tracing_subscriber::EnvFilter;

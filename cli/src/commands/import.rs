@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use lambdauth::import::{self, ImportOptions, LegacySource, ProgressDisplay};
-use lambdauth_handlers::config::{CoreConfig, DEFAULT_TABLE_NAME, ProcessEnv};
+use lambdauth_accounts::config::CoreConfig;
+use lambdauth_runtime::config::{DEFAULT_TABLE_NAME, ProcessEnv};
 
 use super::aws;
 

@@ -4,10 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use lambdauth_handlers::config::ProcessEnv;
 use lambdauth_local::dev::{DevOptions, DevServer};
 use lambdauth_local::emulator::{self, DEFAULT_PORT, Emulator};
 use lambdauth_local::provision::{Resources, provision};
+use lambdauth_runtime::config::ProcessEnv;
 
 use super::aws;
 

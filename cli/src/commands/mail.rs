@@ -8,9 +8,10 @@ use clap::Subcommand;
 use lambdauth::dlq;
 use lambdauth::mailbox::{self, Unsuppressed};
 use lambdauth_domain::Email;
-use lambdauth_handlers::config::DEFAULT_OUTBOX_TABLE_NAME;
-use lambdauth_handlers::mailer::queue::MailQueue;
-use lambdauth_handlers::store::{OutboxStore, StoreError};
+use lambdauth_mail::mailer::queue::MailQueue;
+use lambdauth_mail::store::OutboxStore;
+use lambdauth_runtime::config::DEFAULT_OUTBOX_TABLE_NAME;
+use lambdauth_runtime::store::StoreError;
 
 use super::{aws, now};
 

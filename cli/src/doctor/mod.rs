@@ -23,13 +23,13 @@ pub use ses::{IdentityState, account_findings, sender_finding};
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct DoctorSettings {
     /// The users table.
-    #[arg(long, env = "TABLE_NAME", default_value = lambdauth_handlers::config::DEFAULT_TABLE_NAME)]
+    #[arg(long, env = "TABLE_NAME", default_value = lambdauth_runtime::config::DEFAULT_TABLE_NAME)]
     pub table: String,
     /// The outbox table.
     #[arg(
         long,
         env = "OUTBOX_TABLE_NAME",
-        default_value = lambdauth_handlers::config::DEFAULT_OUTBOX_TABLE_NAME
+        default_value = lambdauth_runtime::config::DEFAULT_OUTBOX_TABLE_NAME
     )]
     pub outbox_table: String,
     /// The mail retry queue's URL.
@@ -48,7 +48,7 @@ pub struct DoctorSettings {
     #[arg(
         long,
         env = "DEVELOPER_PROVIDER_NAME",
-        default_value = lambdauth_handlers::config::DEFAULT_DEVELOPER_PROVIDER_NAME
+        default_value = lambdauth_accounts::config::DEFAULT_DEVELOPER_PROVIDER_NAME
     )]
     pub developer_provider_name: String,
     /// The address mail is sent from.

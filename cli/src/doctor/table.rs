@@ -4,7 +4,7 @@
 //! hashes that nothing reads any more.
 
 use aws_sdk_dynamodb::types::{StreamViewType, TimeToLiveStatus};
-use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+use lambdauth_runtime::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
 use super::{Finding, Subject, Unread, describe};
 

@@ -20,13 +20,14 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+use lambdauth_accounts::store::UserStore;
 use lambdauth_domain::backoff::{Backoff, Jitter};
 use lambdauth_domain::legacy::{DroppedLink, MigratedUser, MigrationPlanner, SkippedRow};
 use lambdauth_domain::random::{OsRandomness, Randomness};
 use lambdauth_domain::usecases::{Change, Write};
 use lambdauth_domain::{Clock, Settings, SystemClock};
-use lambdauth_handlers::aws_error::{AwsFailure, classify};
-use lambdauth_handlers::store::{StoreError, UserStore};
+use lambdauth_runtime::aws_error::{AwsFailure, classify};
+use lambdauth_runtime::store::StoreError;
 use tokio::task::JoinSet;
 
 use progress::Progress;

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambdauth_domain::legacy::{LegacyRow, LegacyValue};
-use lambdauth_handlers::aws_error::{AwsFailure, classify};
-use lambdauth_handlers::store::StoreError;
+use lambdauth_runtime::aws_error::{AwsFailure, classify};
+use lambdauth_runtime::store::StoreError;
 use tokio::task::JoinSet;
 
 use super::progress::Progress;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use lambdauth::doctor::{Clients, DoctorSettings, Report, Subject, Verdict, diagnose};
-use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY};
+use lambdauth_runtime::store::schema::{PARTITION_KEY, SORT_KEY};
 use lambdauth_tests::app::{SENDER, TestApp};
 
 /// The settings the functions of `app` run with.

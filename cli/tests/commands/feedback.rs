@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use lambdauth::doctor::{Clients, DoctorSettings, Subject, Verdict, diagnose};
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::{TestApp, run_until};
 use serde_json::json;
 
@@ -105,7 +105,7 @@ fn mail(app: &TestApp, arguments: &[&str]) -> String {
 async fn signup_and_deliver(app: &TestApp, email: &str, sent: usize, mails: usize) {
     let answer = app
         .http(
-            Function::CreateUser,
+            functions::CREATE_USER,
             &json!({"email": email, "password": "correct horse battery staple"}).to_string(),
         )
         .await;

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lambdauth::import::{ImportError, ImportOptions, ImportSummary, LegacySource, import_legacy};
+use lambdauth_accounts::config::CoreConfig;
+use lambdauth_accounts::core::{CheckedLogin, Core};
+use lambdauth_accounts::login::Login;
 use lambdauth_domain::usecases::login::LoginAnswer;
 use lambdauth_domain::{Email, PasswordAttempt};
-use lambdauth_handlers::Function;
-use lambdauth_handlers::config::CoreConfig;
-use lambdauth_handlers::shared::{CheckedLogin, Core};
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Function as _;
 use lambdauth_tests::app::{Item, TestApp};
 use lambdauth_tests::legacy::{
     create_legacy_table, passwords, put_items, scan_file, scan_items, sdk_item, sorted_scan,
@@ -52,7 +54,7 @@ fn stored_password(item: &Item) -> &str {
 
 async fn login(app: &TestApp, email: &str, password: &str) -> u16 {
     app.http(
-        Function::Login,
+        functions::LOGIN,
         &json!({"email": email, "password": password}).to_string(),
     )
     .await
@@ -94,7 +96,7 @@ async fn an_imported_user_gets_sessions_with_an_opaque_subject() {
     assert!(refresh_token.starts_with(subject.as_str()));
     let refreshed = app
         .http(
-            Function::RefreshToken,
+            functions::REFRESH_TOKEN,
             &json!({ "refreshToken": refresh_token }).to_string(),
         )
         .await;
@@ -163,15 +165,17 @@ async fn a_pending_legacy_verify_token_verifies_its_user_once() {
     // Below today's policy, and still the account's password.
     assert_eq!(login(&app, legacy_email, password).await, 401);
     let wrong = app
-        .http(Function::VerifyUser, &verify("0".repeat(256)))
+        .http(functions::VERIFY_USER, &verify("0".repeat(256)))
         .await;
     assert_eq!(wrong.status, 400);
-    let verified = app.http(Function::VerifyUser, &verify(token.clone())).await;
+    let verified = app
+        .http(functions::VERIFY_USER, &verify(token.clone()))
+        .await;
     assert_eq!(
         (verified.status, verified.body),
         (200, json!({"verified": true}))
     );
-    let again = app.http(Function::VerifyUser, &verify(token)).await;
+    let again = app.http(functions::VERIFY_USER, &verify(token)).await;
     assert_eq!(again.status, 400);
     assert_eq!(again.body["error"]["code"], "InvalidToken");
     assert_eq!(login(&app, legacy_email, password).await, 200);
@@ -194,13 +198,13 @@ async fn a_pending_legacy_lost_token_resets_the_password_once() {
         let reset = |token: &str| {
             json!({"email": legacy_email, "lost": token, "password": NEW_PASSWORD}).to_string()
         };
-        let changed = app.http(Function::ResetPassword, &reset(&token)).await;
+        let changed = app.http(functions::RESET_PASSWORD, &reset(&token)).await;
         assert_eq!(
             (changed.status, changed.body),
             (200, json!({"changed": true})),
             "{legacy_email}"
         );
-        let again = app.http(Function::ResetPassword, &reset(&token)).await;
+        let again = app.http(functions::RESET_PASSWORD, &reset(&token)).await;
         assert_eq!(again.status, 400, "{legacy_email}");
         assert_eq!(login(&app, legacy_email, old_password).await, 401);
         assert_eq!(login(&app, legacy_email, NEW_PASSWORD).await, 200);
@@ -267,7 +271,7 @@ async fn an_import_from_a_live_legacy_table_carries_every_user_over() {
     let token = legacy_text("frank@example.com", "verifyToken").unwrap();
     let verified = app
         .http(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             &json!({"email": "FRANK@example.com", "verify": token}).to_string(),
         )
         .await;
@@ -365,7 +369,8 @@ async fn half_login(core: &Core, email: &str, password: &str) -> CheckedLogin {
 async fn two_logins_that_both_rehash_the_same_password_both_succeed() {
     let app = TestApp::spawn("legacy-race-twice").await;
     import_scan_file(&app).await;
-    let core = &app.functions.core;
+    let login_function = Login::start(&app.context, &app.env).expect("the login function");
+    let core = &login_function.core;
     let (legacy_email, password) = ("alice@example.com", "correct horse battery staple");
     let first = half_login(core, legacy_email, password).await;
     let second = half_login(core, legacy_email, password).await;
@@ -393,7 +398,8 @@ async fn two_logins_that_both_rehash_the_same_password_both_succeed() {
 async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
     let app = TestApp::spawn("legacy-race").await;
     import_scan_file(&app).await;
-    let core = &app.functions.core;
+    let login_function = Login::start(&app.context, &app.env).expect("the login function");
+    let core = &login_function.core;
     let (legacy_email, password) = ("alice@example.com", "correct horse battery staple");
 
     // A login gets as far as a checked password and a rehash...
@@ -403,7 +409,7 @@ async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
     // ...when the owner changes the password.
     let changed = app
         .http(
-            Function::ChangePassword,
+            functions::CHANGE_PASSWORD,
             &json!({"email": legacy_email, "oldPassword": password, "newPassword": NEW_PASSWORD})
                 .to_string(),
         )
@@ -425,7 +431,8 @@ async fn a_password_changed_while_a_login_rehashes_wins_over_the_rehash() {
 async fn a_failed_attempt_while_a_login_rehashes_does_not_stop_the_rehash() {
     let app = TestApp::spawn("legacy-race-fail").await;
     import_scan_file(&app).await;
-    let core = &app.functions.core;
+    let login_function = Login::start(&app.context, &app.env).expect("the login function");
+    let core = &login_function.core;
     let (legacy_email, password) = ("carol@example.net", "pässwörd-ünïcødé-🔑");
     let half = half_login(core, legacy_email, password).await;
     // Someone else's wrong guess bumps the version in between.

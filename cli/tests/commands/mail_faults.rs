@@ -13,8 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambdauth::dlq::{dlq_list, dlq_redrive};
 use lambdauth_domain::{Clock, SystemClock};
-use lambdauth_handlers::Function;
-use lambdauth_handlers::store::OutboxStore;
+use lambdauth_functions as functions;
+use lambdauth_mail::store::OutboxStore;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::proxy::{Fault, FaultProxy, Seen};
 use serde_json::json;
@@ -72,7 +72,7 @@ async fn run_stack(index: usize, proxy: Arc<FaultProxy>, rejecting: Arc<AtomicBo
                 set.spawn(async move {
                     let body = json!({"email": email, "password": "correct horse battery staple"});
                     assert_eq!(
-                        app.http(Function::CreateUser, &body.to_string())
+                        app.http(functions::CREATE_USER, &body.to_string())
                             .await
                             .status,
                         200

@@ -22,11 +22,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get};
-use lambdauth_handlers::Function;
-use lambdauth_handlers::api::envelope::{Via, response_to_event};
-use lambdauth_handlers::api::{ApiError, MAX_BODY_BYTES};
-use lambdauth_handlers::function::Route;
-use lambdauth_handlers::tokens::bearer;
+use lambdauth_accounts::tokens::bearer;
+use lambdauth_runtime::api::envelope::{Via, response_to_event};
+use lambdauth_runtime::api::{ApiError, MAX_BODY_BYTES};
+use lambdauth_runtime::function::{Definition, Route};
 use serde_json::Value;
 use tower_http::services::ServeDir;
 
@@ -48,8 +47,8 @@ const CORS_MAX_AGE: &str = "600";
 /// The routes: every function's, the sent-mail pages, and the sample pages.
 pub(super) fn router(state: Arc<AppState>, www: &std::path::Path) -> Router {
     let mut routes: HashMap<&'static str, MethodRouter<Arc<AppState>>> = HashMap::new();
-    for function in Function::ALL {
-        for &route in function.routes() {
+    for function in lambdauth_functions::http() {
+        for &route in function.routes {
             let handler = move |state: State<Arc<AppState>>,
                                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
                                 Path(parameters): Path<HashMap<String, String>>,
@@ -91,7 +90,7 @@ pub(super) fn router(state: Arc<AppState>, www: &std::path::Path) -> Router {
 /// One API request: the event API Gateway would send, through the function's own handling.
 async fn call(
     State(state): State<Arc<AppState>>,
-    function: Function,
+    function: &'static Definition,
     route: Route,
     peer: SocketAddr,
     parameters: HashMap<String, String>,
@@ -149,8 +148,8 @@ async fn call(
 async fn authorize(state: &AppState, headers: &HeaderMap) -> Option<Value> {
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let token = bearer(header)?;
-    let keys = state.functions.keys.key_set().await.ok()?;
-    let claims = state.functions.access.verifier.verify(token, keys).ok()?;
+    let keys = state.authorizer.keys.key_set().await.ok()?;
+    let claims = state.authorizer.verifier.verify(token, keys).ok()?;
     // API Gateway hands every claim on as a string.
     let claims = serde_json::to_value(claims).ok()?;
     let strings: serde_json::Map<String, Value> = claims

@@ -20,13 +20,16 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use lambdauth_handlers::config::{MailFeedbackConfig, MailerConfig};
-use lambdauth_handlers::feedback::MailFeedback;
-use lambdauth_handlers::mailer::{Mailer, Overrides};
+use lambdauth_accounts::config::AccessTokenConfig;
+use lambdauth_accounts::tokens::{AccessTokenVerifier, KmsKeys};
+use lambdauth_mail::feedback::MailFeedback;
+use lambdauth_mail::mailer::Mailer;
+use lambdauth_runtime::function::{Context as FunctionContext, Function as _};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Functions;
+use crate::functions::{ServiceEndpoints, context_like, with_service_endpoint};
 use crate::mappings::LocalMappings;
 use crate::provision::{Provisioned, Resources, provision};
 use crate::proxy::{FaultProxy, Rule, SentMail};
@@ -71,6 +74,8 @@ pub const ALLOWED_ORIGIN_VARIABLE: &str = "ALLOWED_ORIGIN";
 
 struct AppState {
     functions: Functions,
+    /// What stands in for API Gateway's JWT authorizer.
+    authorizer: LocalAuthorizer,
     ses: Arc<FaultProxy>,
     requests: AtomicU64,
     /// Where the server listens: the only `Host` the sent-mail pages answer.
@@ -100,8 +105,10 @@ impl DevServer {
                 .map(|(name, value)| (name.to_owned(), value)),
         );
 
+        let context = FunctionContext::new(aws.clone());
         let functions =
-            Functions::from_source(aws, &environment).context("configuring the functions")?;
+            Functions::start(&context, &environment).context("configuring the functions")?;
+        let authorizer = LocalAuthorizer::from_source(&context, &environment)?;
         let region = aws
             .region()
             .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
@@ -122,12 +129,12 @@ impl DevServer {
         )
         .await
         .context("starting the SES proxy")?;
-        let mailer = mailer(aws, &environment, ses.url())?;
-        let feedback = MailFeedback::assemble(
-            aws,
-            &MailFeedbackConfig::from_source(&environment)
-                .context("configuring the mail feedback function")?,
-        );
+        let (through_proxy, _) =
+            with_service_endpoint(aws, &ServiceEndpoints::default(), "SESv2", ses.url());
+        let mailer = Mailer::start(&context_like(&context, through_proxy), &environment)
+            .context("configuring the mailer")?;
+        let feedback = MailFeedback::start(&context, &environment)
+            .context("configuring the mail feedback function")?;
         let simulator = MailboxSimulator::new(Origin {
             sender: provisioned.resources.sender.clone(),
             configuration_set: Some(provisioned.resources.configuration_set.clone()),
@@ -146,6 +153,7 @@ impl DevServer {
         let ses = Arc::new(ses);
         let state = Arc::new(AppState {
             functions,
+            authorizer,
             ses: Arc::clone(&ses),
             requests: AtomicU64::new(0),
             listen,
@@ -208,13 +216,25 @@ impl DevServer {
     }
 }
 
-fn mailer(aws: &SdkConfig, environment: &HashMap<String, String>, ses: &str) -> Result<Mailer> {
-    let config = MailerConfig::from_source(environment).context("configuring the mailer")?;
-    let overrides = Overrides {
-        ses_endpoint: Some(ses),
-        ..Overrides::default()
-    };
-    Mailer::assemble(aws, config, overrides).context("loading the mail templates")
+/// API Gateway's JWT authorizer, as the dev server plays it: the issuer's key set and the
+/// token checks the functions make themselves.
+struct LocalAuthorizer {
+    keys: KmsKeys,
+    verifier: AccessTokenVerifier,
+}
+
+impl LocalAuthorizer {
+    fn from_source(
+        context: &FunctionContext,
+        environment: &HashMap<String, String>,
+    ) -> Result<Self> {
+        let tokens = AccessTokenConfig::from_source(environment)
+            .context("configuring the local authorizer")?;
+        Ok(Self {
+            verifier: AccessTokenVerifier::new(&tokens.keys.issuer, &tokens.audience),
+            keys: KmsKeys::new(aws_sdk_kms::Client::new(&context.aws), tokens.keys),
+        })
+    }
 }
 
 /// Feeds the mailer from both sources until told to stop, printing each mail SES accepted, and

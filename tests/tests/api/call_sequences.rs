@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use lambdauth_domain::StoredPassword;
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Definition;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::legacy::scan_items;
 use lambdauth_tests::proxy::FaultProxy;
@@ -33,7 +34,7 @@ impl Recorded {
     }
 
     /// Calls `function` with `body`; its status and the operations it made.
-    async fn call(&self, function: Function, body: Value) -> (u16, Vec<String>) {
+    async fn call(&self, function: &'static Definition, body: Value) -> (u16, Vec<String>) {
         self.proxy.counts().take_operations();
         let answer = self.app.http(function, &body.to_string()).await;
         (answer.status, self.proxy.counts().take_operations())
@@ -41,7 +42,11 @@ impl Recorded {
 
     /// Calls `function` with `body`; its status and its `TransactWriteItems`, each item as
     /// `<kind> <table>`, the table named for what it holds (`users`, `outbox`).
-    async fn transactions(&self, function: Function, body: Value) -> (u16, Vec<Vec<String>>) {
+    async fn transactions(
+        &self,
+        function: &'static Definition,
+        body: Value,
+    ) -> (u16, Vec<Vec<String>>) {
         self.proxy.counts().take_transactions();
         let (status, _) = self.call(function, body).await;
         let names = [
@@ -74,7 +79,7 @@ impl Recorded {
     async fn verified(&self, email: &str) {
         let created = self
             .call(
-                Function::CreateUser,
+                functions::CREATE_USER,
                 json!({"email": email, "password": PASSWORD}),
             )
             .await;
@@ -82,7 +87,7 @@ impl Recorded {
         let token = self.app.last_mail(email, "verification").await.token;
         let verified = self
             .call(
-                Function::VerifyUser,
+                functions::VERIFY_USER,
                 json!({"email": email, "verify": token.unwrap()}),
             )
             .await;
@@ -122,8 +127,8 @@ impl Recorded {
 }
 
 /// Asserts that every state made the same operations, printing them.
-fn all_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<String>)>) {
-    eprintln!("{}:", function.name());
+fn all_alike(function: &'static Definition, sequences: &BTreeMap<&str, (u16, Vec<String>)>) {
+    eprintln!("{}:", function.name);
     for (state, (status, operations)) in sequences {
         eprintln!("  {state:<32} {status}  {}", operations.join(" → "));
     }
@@ -141,7 +146,7 @@ fn all_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<String>)>)
         distinct.len(),
         1,
         "{} makes different calls by state: {sequences:#?}",
-        function.name()
+        function.name
     );
 }
 
@@ -153,29 +158,32 @@ async fn signup_makes_the_same_calls_for_every_state_of_the_address() {
     let mut sequences = BTreeMap::new();
 
     let new = stack.address("new");
-    sequences.insert("new", stack.call(Function::CreateUser, signup(&new)).await);
+    sequences.insert(
+        "new",
+        stack.call(functions::CREATE_USER, signup(&new)).await,
+    );
     sequences.insert(
         "pending",
-        stack.call(Function::CreateUser, signup(&new)).await,
+        stack.call(functions::CREATE_USER, signup(&new)).await,
     );
     let pending = within.address("pending");
-    within.call(Function::CreateUser, signup(&pending)).await;
+    within.call(functions::CREATE_USER, signup(&pending)).await;
     sequences.insert(
         "pending within the cooldown",
-        within.call(Function::CreateUser, signup(&pending)).await,
+        within.call(functions::CREATE_USER, signup(&pending)).await,
     );
     let verified = stack.address("verified");
     stack.verified(&verified).await;
     sequences.insert(
         "verified",
-        stack.call(Function::CreateUser, signup(&verified)).await,
+        stack.call(functions::CREATE_USER, signup(&verified)).await,
     );
     sequences.insert(
         "verified within the cooldown",
-        stack.call(Function::CreateUser, signup(&verified)).await,
+        stack.call(functions::CREATE_USER, signup(&verified)).await,
     );
     assert!(sequences.values().all(|(status, _)| *status == 200));
-    all_alike(Function::CreateUser, &sequences);
+    all_alike(functions::CREATE_USER, &sequences);
 }
 
 #[tokio::test]
@@ -186,29 +194,32 @@ async fn lost_password_makes_the_same_calls_for_every_state_of_the_address() {
     sequences.insert(
         "unknown",
         stack
-            .call(Function::LostPassword, lost(&stack.address("nobody")))
+            .call(functions::LOST_PASSWORD, lost(&stack.address("nobody")))
             .await,
     );
     let known = stack.address("known");
     stack.verified(&known).await;
     sequences.insert(
         "known",
-        stack.call(Function::LostPassword, lost(&known)).await,
+        stack.call(functions::LOST_PASSWORD, lost(&known)).await,
     );
     sequences.insert(
         "known within the cooldown",
-        stack.call(Function::LostPassword, lost(&known)).await,
+        stack.call(functions::LOST_PASSWORD, lost(&known)).await,
     );
     assert!(sequences.values().all(|(status, _)| *status == 200));
-    all_alike(Function::LostPassword, &sequences);
+    all_alike(functions::LOST_PASSWORD, &sequences);
 }
 
 /// Asserts that every state's request made one `TransactWriteItems` on the users table and then
 /// the outbox table, one item each, printing them: what an item does may differ (a put, or a
 /// check that writes nothing), the tables a transaction spans and its size may not, since a
 /// two-table transaction is slower than a one-table one.
-fn transactions_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<Vec<String>>)>) {
-    eprintln!("{}:", function.name());
+fn transactions_alike(
+    function: &'static Definition,
+    sequences: &BTreeMap<&str, (u16, Vec<Vec<String>>)>,
+) {
+    eprintln!("{}:", function.name);
     for (state, (status, transactions)) in sequences {
         eprintln!("  {state:<32} {status}  {transactions:?}");
     }
@@ -226,7 +237,7 @@ fn transactions_alike(function: Function, sequences: &BTreeMap<&str, (u16, Vec<V
             tables,
             [["users", "outbox"]],
             "{} {state}: {transactions:?}",
-            function.name()
+            function.name
         );
     }
 }
@@ -241,20 +252,20 @@ async fn a_signup_transaction_spans_both_tables_alike_with_or_without_an_account
     sequences.insert(
         "new",
         stack
-            .transactions(Function::CreateUser, signup(&pending))
+            .transactions(functions::CREATE_USER, signup(&pending))
             .await,
     );
     // An account, no mail: contested inside the cooldown, then nothing to change at all.
     sequences.insert(
         "pending within the cooldown",
         stack
-            .transactions(Function::CreateUser, signup(&pending))
+            .transactions(functions::CREATE_USER, signup(&pending))
             .await,
     );
     sequences.insert(
         "pending and contested",
         stack
-            .transactions(Function::CreateUser, signup(&pending))
+            .transactions(functions::CREATE_USER, signup(&pending))
             .await,
     );
     // An account: a notice mailed, then none inside the notice's cooldown.
@@ -263,20 +274,20 @@ async fn a_signup_transaction_spans_both_tables_alike_with_or_without_an_account
     sequences.insert(
         "verified",
         stack
-            .transactions(Function::CreateUser, signup(&verified))
+            .transactions(functions::CREATE_USER, signup(&verified))
             .await,
     );
     sequences.insert(
         "verified within the cooldown",
         stack
-            .transactions(Function::CreateUser, signup(&verified))
+            .transactions(functions::CREATE_USER, signup(&verified))
             .await,
     );
     assert!(
         sequences.values().all(|(status, _)| *status == 200),
         "{sequences:#?}"
     );
-    transactions_alike(Function::CreateUser, &sequences);
+    transactions_alike(functions::CREATE_USER, &sequences);
 }
 
 #[tokio::test]
@@ -288,7 +299,7 @@ async fn a_lost_password_transaction_spans_both_tables_alike_with_or_without_an_
     sequences.insert(
         "unknown",
         stack
-            .transactions(Function::LostPassword, lost(&stack.address("nobody")))
+            .transactions(functions::LOST_PASSWORD, lost(&stack.address("nobody")))
             .await,
     );
     let known = stack.address("known");
@@ -296,26 +307,26 @@ async fn a_lost_password_transaction_spans_both_tables_alike_with_or_without_an_
     sequences.insert(
         "known",
         stack
-            .transactions(Function::LostPassword, lost(&known))
+            .transactions(functions::LOST_PASSWORD, lost(&known))
             .await,
     );
     sequences.insert(
         "known within the cooldown",
         stack
-            .transactions(Function::LostPassword, lost(&known))
+            .transactions(functions::LOST_PASSWORD, lost(&known))
             .await,
     );
     assert!(
         sequences.values().all(|(status, _)| *status == 200),
         "{sequences:#?}"
     );
-    transactions_alike(Function::LostPassword, &sequences);
+    transactions_alike(functions::LOST_PASSWORD, &sequences);
 }
 
 /// The states a failed password attempt can meet, each on an address of its own.
 async fn failed_attempts(
     stack: &Recorded,
-    function: Function,
+    function: &'static Definition,
     body: impl Fn(&str, &str) -> Value,
 ) -> BTreeMap<&'static str, (u16, Vec<String>)> {
     let mut sequences = BTreeMap::new();
@@ -334,7 +345,7 @@ async fn failed_attempts(
     let unverified = stack.address("unverified");
     stack
         .call(
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": unverified, "password": PASSWORD}),
         )
         .await;
@@ -360,11 +371,11 @@ async fn a_failed_login_makes_the_same_calls_whatever_the_address_is() {
     let stack = Recorded::spawn("calls-login", &[]).await;
     let sequences = failed_attempts(
         &stack,
-        Function::Login,
+        functions::LOGIN,
         |email, password| json!({"email": email, "password": password}),
     )
     .await;
-    all_alike(Function::Login, &sequences);
+    all_alike(functions::LOGIN, &sequences);
 }
 
 #[tokio::test]
@@ -372,11 +383,11 @@ async fn a_failed_password_change_makes_the_same_calls_whatever_the_address_is()
     let stack = Recorded::spawn("calls-change", &[]).await;
     let sequences = failed_attempts(
         &stack,
-        Function::ChangePassword,
+        functions::CHANGE_PASSWORD,
         |email, password| json!({"email": email, "oldPassword": password, "newPassword": NEW}),
     )
     .await;
-    all_alike(Function::ChangePassword, &sequences);
+    all_alike(functions::CHANGE_PASSWORD, &sequences);
 }
 
 #[tokio::test]
@@ -391,13 +402,13 @@ async fn a_locked_address_answers_429_with_the_same_calls_whether_or_not_it_has_
         ("locked, known", known),
         ("locked, unknown", stack.address("nobody")),
     ] {
-        let (first, _) = stack.call(Function::Login, login(&email)).await;
+        let (first, _) = stack.call(functions::LOGIN, login(&email)).await;
         assert_eq!(first, 401);
-        sequences.insert(state, stack.call(Function::Login, login(&email)).await);
+        sequences.insert(state, stack.call(functions::LOGIN, login(&email)).await);
     }
     assert!(
         sequences.values().all(|(status, _)| *status == 429),
         "{sequences:#?}"
     );
-    all_alike(Function::Login, &sequences);
+    all_alike(functions::LOGIN, &sequences);
 }

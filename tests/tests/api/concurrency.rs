@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Definition;
 use lambdauth_tests::app::{Answer, TestApp};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -16,7 +17,11 @@ const NO_SOURCE_LIMITS: &[(&str, &str)] = &[
     ("RATE_LIMIT_LINK", "off"),
 ];
 
-async fn in_parallel(app: &Arc<TestApp>, function: Function, bodies: Vec<String>) -> Vec<Answer> {
+async fn in_parallel(
+    app: &Arc<TestApp>,
+    function: &'static Definition,
+    bodies: Vec<String>,
+) -> Vec<Answer> {
     let mut set = JoinSet::new();
     for body in bodies {
         let app = Arc::clone(app);
@@ -37,7 +42,7 @@ async fn a_hundred_parallel_signups_for_one_address_make_one_user_and_one_mail()
     let bodies = (0..100)
         .map(|i| json!({"email": variants[i % variants.len()], "password": "correct horse battery staple"}).to_string())
         .collect();
-    let answers = in_parallel(&app, Function::CreateUser, bodies).await;
+    let answers = in_parallel(&app, functions::CREATE_USER, bodies).await;
     for answer in &answers {
         assert_eq!(
             (answer.status, &answer.body),
@@ -67,17 +72,20 @@ async fn a_hundred_parallel_redemptions_of_one_reset_token_succeed_once() {
     let app = Arc::new(TestApp::spawn_with("reset-race", NO_SOURCE_LIMITS).await);
     let email = "redeem@example.com";
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &json!({"email": email, "password": "correct horse battery staple"}).to_string(),
     )
     .await;
-    app.http(Function::LostPassword, &json!({"email": email}).to_string())
-        .await;
+    app.http(
+        functions::LOST_PASSWORD,
+        &json!({"email": email}).to_string(),
+    )
+    .await;
     let token = app.last_mail(email, "password-reset").await.token.unwrap();
     let bodies = (0..100)
         .map(|i| json!({"email": email, "lost": token, "password": format!("brand new password number {i}")}).to_string())
         .collect();
-    let answers = in_parallel(&app, Function::ResetPassword, bodies).await;
+    let answers = in_parallel(&app, functions::RESET_PASSWORD, bodies).await;
     let successes = answers.iter().filter(|a| a.status == 200).count();
     assert_eq!(
         successes,
@@ -106,7 +114,7 @@ async fn a_hundred_parallel_wrong_passwords_get_no_more_checks_than_the_lockout_
     let app = Arc::new(TestApp::spawn_with("lockout-race", NO_SOURCE_LIMITS).await);
     let email = "locked@example.com";
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &json!({"email": email, "password": "correct horse battery staple"}).to_string(),
     )
     .await;
@@ -114,7 +122,7 @@ async fn a_hundred_parallel_wrong_passwords_get_no_more_checks_than_the_lockout_
     let bodies = (0..100)
         .map(|i| json!({"email": email, "password": format!("wrong guess {i}")}).to_string())
         .collect();
-    let answers = in_parallel(&app, Function::Login, bodies).await;
+    let answers = in_parallel(&app, functions::LOGIN, bodies).await;
     let elapsed = started.elapsed().as_secs_f64();
 
     // A password is checked only after an attempt is admitted and counted, and every checked

@@ -1,7 +1,7 @@
 //! With existence errors prevented (the default), no answer tells whether an address has an
 //! account; with the setting off, the original's answers come back.
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::TestApp;
 use serde_json::{Value, json};
 
@@ -9,14 +9,14 @@ const PASSWORD: &str = "correct horse battery staple";
 
 async fn verified_user(app: &TestApp, email: &str) {
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &json!({"email": email, "password": PASSWORD}).to_string(),
     )
     .await;
     let token = app.last_mail(email, "verification").await.token.unwrap();
     let verified = app
         .http(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             &json!({"email": email, "verify": token}).to_string(),
         )
         .await;
@@ -32,22 +32,22 @@ async fn unknown_address_wrong_password_and_unverified_account_answer_alike() {
     let app = TestApp::spawn("existence").await;
     verified_user(&app, "known@example.com").await;
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &login("pending@example.com", PASSWORD),
     )
     .await;
 
     let unknown = app
-        .http(Function::Login, &login("nobody@example.com", PASSWORD))
+        .http(functions::LOGIN, &login("nobody@example.com", PASSWORD))
         .await;
     let wrong = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &login("known@example.com", "not the password at all"),
         )
         .await;
     let unverified = app
-        .http(Function::Login, &login("pending@example.com", PASSWORD))
+        .http(functions::LOGIN, &login("pending@example.com", PASSWORD))
         .await;
     assert_eq!(unknown.status, 401);
     assert_eq!((unknown.status, &unknown.body), (wrong.status, &wrong.body));
@@ -62,10 +62,10 @@ async fn unknown_address_wrong_password_and_unverified_account_answer_alike() {
         json!({"email": email, "oldPassword": "not the password at all", "newPassword": "a new long passphrase"}).to_string()
     };
     let a = app
-        .http(Function::ChangePassword, &change("nobody@example.com"))
+        .http(functions::CHANGE_PASSWORD, &change("nobody@example.com"))
         .await;
     let b = app
-        .http(Function::ChangePassword, &change("known@example.com"))
+        .http(functions::CHANGE_PASSWORD, &change("known@example.com"))
         .await;
     assert_eq!((a.status, &a.body), (b.status, &b.body));
 }
@@ -76,17 +76,26 @@ async fn signup_lost_password_and_verify_do_not_tell_either() {
     verified_user(&app, "known@example.com").await;
 
     let fresh = app
-        .http(Function::CreateUser, &login("fresh@example.com", PASSWORD))
+        .http(
+            functions::CREATE_USER,
+            &login("fresh@example.com", PASSWORD),
+        )
         .await;
     let taken = app
-        .http(Function::CreateUser, &login("known@example.com", PASSWORD))
+        .http(
+            functions::CREATE_USER,
+            &login("known@example.com", PASSWORD),
+        )
         .await;
     assert_eq!((fresh.status, &fresh.body), (taken.status, &taken.body));
     // The owner is told instead, once.
     app.last_mail("known@example.com", "already-registered")
         .await;
-    app.http(Function::CreateUser, &login("KNOWN@example.com", PASSWORD))
-        .await;
+    app.http(
+        functions::CREATE_USER,
+        &login("KNOWN@example.com", PASSWORD),
+    )
+    .await;
     let notices = app
         .mails("known@example.com")
         .await
@@ -97,20 +106,20 @@ async fn signup_lost_password_and_verify_do_not_tell_either() {
 
     let lost = |email: &str| json!({"email": email}).to_string();
     let known = app
-        .http(Function::LostPassword, &lost("known@example.com"))
+        .http(functions::LOST_PASSWORD, &lost("known@example.com"))
         .await;
     let unknown = app
-        .http(Function::LostPassword, &lost("nobody@example.com"))
+        .http(functions::LOST_PASSWORD, &lost("nobody@example.com"))
         .await;
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
     assert_eq!(known.body, json!({"sent": true}));
 
     let verify = |email: &str| json!({"email": email, "verify": "a".repeat(43)}).to_string();
     let known = app
-        .http(Function::VerifyUser, &verify("known@example.com"))
+        .http(functions::VERIFY_USER, &verify("known@example.com"))
         .await;
     let unknown = app
-        .http(Function::VerifyUser, &verify("nobody@example.com"))
+        .http(functions::VERIFY_USER, &verify("nobody@example.com"))
         .await;
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
 }
@@ -124,7 +133,7 @@ async fn without_prevention_the_original_answers_come_back() {
     .await;
     verified_user(&app, "known@example.com").await;
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &login("pending@example.com", PASSWORD),
     )
     .await;
@@ -132,21 +141,21 @@ async fn without_prevention_the_original_answers_come_back() {
     let field = |v: &Value, name: &str| v[name].clone();
     let taken = app
         .invoke(
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": "known@example.com", "password": PASSWORD}),
         )
         .await;
     assert_eq!(field(&taken, "created"), json!(false));
     let lost = app
         .invoke(
-            Function::LostPassword,
+            functions::LOST_PASSWORD,
             json!({"email": "nobody@example.com"}),
         )
         .await;
     assert_eq!(field(&lost, "sent"), json!(false));
     let verify = app
         .invoke(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             json!({"email": "pending@example.com", "verify": "a".repeat(43)}),
         )
         .await;
@@ -154,14 +163,14 @@ async fn without_prevention_the_original_answers_come_back() {
     // The original said an already verified address is verified, whatever the token.
     let verify = app
         .invoke(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             json!({"email": "known@example.com", "verify": "a".repeat(43)}),
         )
         .await;
     assert_eq!(verify, json!({"verified": true}));
     let unverified = app
         .invoke(
-            Function::Login,
+            functions::LOGIN,
             json!({"email": "pending@example.com", "password": PASSWORD}),
         )
         .await;
@@ -171,7 +180,10 @@ async fn without_prevention_the_original_answers_come_back() {
     );
 
     let http = app
-        .http(Function::CreateUser, &login("known@example.com", PASSWORD))
+        .http(
+            functions::CREATE_USER,
+            &login("known@example.com", PASSWORD),
+        )
         .await;
     assert_eq!(http.status, 409);
     assert_eq!(http.body["error"]["code"], "UserExists");

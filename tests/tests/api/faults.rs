@@ -1,6 +1,6 @@
 //! A throttling dependency is a 503 the client may retry, and costs the caller nothing.
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::proxy::FaultProxy;
 use serde_json::json;
@@ -12,13 +12,13 @@ async fn a_throttling_cognito_is_a_503_and_no_failed_attempt() {
     let app = TestApp::spawn("cognito-throttle").await;
     let email = "throttled@example.com";
     app.http(
-        Function::CreateUser,
+        functions::CREATE_USER,
         &json!({"email": email, "password": PASSWORD}).to_string(),
     )
     .await;
     let token = app.last_mail(email, "verification").await.token.unwrap();
     app.http(
-        Function::VerifyUser,
+        functions::VERIFY_USER,
         &json!({"email": email, "verify": token}).to_string(),
     )
     .await;
@@ -27,7 +27,7 @@ async fn a_throttling_cognito_is_a_503_and_no_failed_attempt() {
     let app = app.with_cognito_endpoint(failing.url());
     let answer = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &json!({"email": email, "password": PASSWORD}).to_string(),
         )
         .await;
@@ -54,7 +54,7 @@ async fn a_throttling_table_is_a_503_and_writes_nothing() {
         .with_dynamodb_endpoint(failing.url());
     let answer = throttled
         .http(
-            Function::CreateUser,
+            functions::CREATE_USER,
             &json!({"email": "x@example.com", "password": PASSWORD}).to_string(),
         )
         .await;
@@ -75,7 +75,7 @@ async fn an_internal_failure_is_a_500_with_a_request_id_and_nothing_else() {
         .with_dynamodb_endpoint(failing.url());
     let answer = app
         .http(
-            Function::LostPassword,
+            functions::LOST_PASSWORD,
             &json!({"email": "x@example.com"}).to_string(),
         )
         .await;

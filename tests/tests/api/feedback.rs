@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use lambdauth_domain::feedback::{AddressFeedback, Sending, SuppressionReason};
 use lambdauth_domain::{Clock, Email, SystemClock};
-use lambdauth_handlers::store::OutboxStore;
 use lambdauth_local::proxy::SentMail;
 use lambdauth_local::simulator::{Origin, ses_events, sns_event};
+use lambdauth_mail::store::OutboxStore;
 use lambdauth_tests::TestContext;
 use lambdauth_tests::app::{Answer, TestApp, run_until};
 use serde_json::{Value, json};
@@ -226,7 +226,7 @@ async fn feedback_arriving_at_once_is_all_counted() {
 }
 
 async fn all_recorded<T: Send + 'static>(
-    tasks: Vec<tokio::task::JoinHandle<Result<T, lambdauth_handlers::feedback::FeedbackError>>>,
+    tasks: Vec<tokio::task::JoinHandle<Result<T, lambdauth_mail::feedback::FeedbackError>>>,
 ) -> Vec<T> {
     let mut results = Vec::new();
     for task in tasks {

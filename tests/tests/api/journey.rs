@@ -1,7 +1,7 @@
 //! The whole user journey through the six functions, over HTTP API events and over direct
 //! invokes, with every link token taken from the outbox as the mailer would (decrypted by KMS).
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::TestApp;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ async fn the_whole_journey_over_http() {
 
     let created = app
         .http_with(
-            Function::CreateUser,
+            functions::CREATE_USER,
             &body(json!({"email": "  Journey@Example.COM ", "password": FIRST})),
             &[("accept-language", "de-DE,de;q=0.9")],
         )
@@ -34,7 +34,7 @@ async fn the_whole_journey_over_http() {
     // Not verified yet: login fails.
     let early = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &body(json!({"email": email, "password": FIRST})),
         )
         .await;
@@ -42,7 +42,7 @@ async fn the_whole_journey_over_http() {
 
     let verified = app
         .http(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             &body(json!({"email": "JOURNEY@example.com", "verify": verification.token.unwrap()})),
         )
         .await;
@@ -53,7 +53,7 @@ async fn the_whole_journey_over_http() {
 
     let login = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &body(json!({"email": email, "password": FIRST})),
         )
         .await;
@@ -69,7 +69,7 @@ async fn the_whole_journey_over_http() {
 
     let changed = app
         .http(
-            Function::ChangePassword,
+            functions::CHANGE_PASSWORD,
             &body(json!({"email": email, "oldPassword": FIRST, "newPassword": SECOND})),
         )
         .await;
@@ -80,14 +80,14 @@ async fn the_whole_journey_over_http() {
     app.last_mail(email, "password-changed").await;
 
     let lost = app
-        .http(Function::LostPassword, &body(json!({"email": email})))
+        .http(functions::LOST_PASSWORD, &body(json!({"email": email})))
         .await;
     assert_eq!((lost.status, lost.body), (200, json!({"sent": true})));
     let reset_mail = app.last_mail(email, "password-reset").await;
 
     let reset = app
         .http(
-            Function::ResetPassword,
+            functions::RESET_PASSWORD,
             &body(json!({"email": email, "lost": reset_mail.token.clone().unwrap(), "password": THIRD})),
         )
         .await;
@@ -96,7 +96,7 @@ async fn the_whole_journey_over_http() {
     // The reset link works once.
     let again = app
         .http(
-            Function::ResetPassword,
+            functions::RESET_PASSWORD,
             &body(json!({"email": email, "lost": reset_mail.token.unwrap(), "password": THIRD})),
         )
         .await;
@@ -105,7 +105,7 @@ async fn the_whole_journey_over_http() {
 
     let new_login = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &body(json!({"email": email, "password": THIRD})),
         )
         .await;
@@ -113,7 +113,7 @@ async fn the_whole_journey_over_http() {
     for old in [FIRST, SECOND] {
         let refused = app
             .http(
-                Function::Login,
+                functions::LOGIN,
                 &body(json!({"email": email, "password": old})),
             )
             .await;
@@ -131,7 +131,7 @@ async fn the_whole_journey_by_direct_invoke() {
 
     let created = app
         .invoke(
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": email, "password": FIRST}),
         )
         .await;
@@ -139,45 +139,45 @@ async fn the_whole_journey_by_direct_invoke() {
     let verification = app.last_mail(email, "verification").await;
     let verified = app
         .invoke(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             json!({"email": email, "verify": verification.token.unwrap()}),
         )
         .await;
     assert_eq!(verified, json!({"verified": true}));
 
     let login = app
-        .invoke(Function::Login, json!({"email": email, "password": FIRST}))
+        .invoke(functions::LOGIN, json!({"email": email, "password": FIRST}))
         .await;
     assert_eq!(login["login"], true, "{login}");
     assert!(login["identityId"].is_string() && login["token"].is_string());
 
     let changed = app
         .invoke(
-            Function::ChangePassword,
+            functions::CHANGE_PASSWORD,
             json!({"email": email, "oldPassword": FIRST, "newPassword": SECOND}),
         )
         .await;
     assert_eq!(changed, json!({"changed": true}));
 
     let lost = app
-        .invoke(Function::LostPassword, json!({"email": email}))
+        .invoke(functions::LOST_PASSWORD, json!({"email": email}))
         .await;
     assert_eq!(lost, json!({"sent": true}));
     let reset_mail = app.last_mail(email, "password-reset").await;
     let reset = app
         .invoke(
-            Function::ResetPassword,
+            functions::RESET_PASSWORD,
             json!({"email": email, "lost": reset_mail.token.unwrap(), "password": THIRD}),
         )
         .await;
     assert_eq!(reset, json!({"changed": true}));
 
     let login = app
-        .invoke(Function::Login, json!({"email": email, "password": THIRD}))
+        .invoke(functions::LOGIN, json!({"email": email, "password": THIRD}))
         .await;
     assert_eq!(login["login"], true);
     let old = app
-        .invoke(Function::Login, json!({"email": email, "password": FIRST}))
+        .invoke(functions::LOGIN, json!({"email": email, "password": FIRST}))
         .await;
     assert_eq!(old["login"], false);
     assert_eq!(old["error"]["code"], "InvalidCredentials");

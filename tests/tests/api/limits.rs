@@ -3,8 +3,10 @@
 //! and the real loopback address of a client of `lambdauth dev`. Every request goes through a
 //! recording proxy, so that the DynamoDB calls the bucket costs are counted, not guessed.
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
+use lambdauth_local::functions::context_like;
 use lambdauth_local::{Functions, http_api_event};
+use lambdauth_runtime::function::Definition;
 use lambdauth_tests::TestContext;
 use lambdauth_tests::app::TestApp;
 use lambdauth_tests::proxy::FaultProxy;
@@ -42,23 +44,23 @@ impl Recorded {
     fn cold_instance(&self) -> Functions {
         let sdk = self
             .app
-            .ctx
-            .sdk
+            .context
+            .aws
             .to_builder()
             .endpoint_url(self.proxy.url())
             .build();
-        Functions::from_source(&sdk, &self.app.env).expect("functions")
+        Functions::start(&context_like(&self.app.context, sdk), &self.app.env).expect("functions")
     }
 
     /// `POST` `body` to `function` over HTTP from `source`.
-    async fn post(&self, function: Function, source: &str, body: &str) -> Answer {
+    async fn post(&self, function: &'static Definition, source: &str, body: &str) -> Answer {
         post_with(&self.app.functions, function, source, body).await
     }
 
     /// A signup of `name` from `source`.
     async fn signup(&self, source: &str, name: &str) -> Answer {
         let body = json!({"email": self.address(name), "password": PASSWORD}).to_string();
-        self.post(Function::CreateUser, source, &body).await
+        self.post(functions::CREATE_USER, source, &body).await
     }
 
     /// The same, with the operations it made.
@@ -70,7 +72,12 @@ impl Recorded {
 }
 
 /// `POST` `body` to `function` of `functions` as API Gateway would deliver it from `source`.
-async fn post_with(functions: &Functions, function: Function, source: &str, body: &str) -> Answer {
+async fn post_with(
+    functions: &Functions,
+    function: &'static Definition,
+    source: &str,
+    body: &str,
+) -> Answer {
     let mut event = http_api_event(
         function.path(),
         &[("content-type".to_owned(), "application/json".to_owned())],
@@ -109,7 +116,7 @@ async fn a_hundred_parallel_signups_from_one_source_admit_exactly_the_configured
         set.spawn(async move {
             post_with(
                 &functions,
-                Function::CreateUser,
+                functions::CREATE_USER,
                 "203.0.113.7",
                 &body.to_string(),
             )
@@ -145,7 +152,7 @@ async fn a_hundred_parallel_signups_from_one_source_admit_exactly_the_configured
     assert_eq!(other.status, 200, "another source is unaffected: {other:?}");
     // Another class of the same source is unaffected too.
     let login = json!({"email": stack.address("flood0"), "password": PASSWORD}).to_string();
-    let login = stack.post(Function::Login, "203.0.113.7", &login).await;
+    let login = stack.post(functions::LOGIN, "203.0.113.7", &login).await;
     assert_ne!(login.status, 429, "{login:?}");
 }
 
@@ -174,7 +181,7 @@ async fn each_request_costs_one_bucket_write_and_a_refusal_nothing_else() {
     let cold = stack.cold_instance();
     stack.proxy.counts().take_operations();
     let body = json!({"email": stack.address("c"), "password": PASSWORD}).to_string();
-    let third = post_with(&cold, Function::CreateUser, source, &body).await;
+    let third = post_with(&cold, functions::CREATE_USER, source, &body).await;
     let operations = stack.proxy.counts().take_operations();
     assert_eq!(third.status, 200);
     assert_eq!(
@@ -189,7 +196,7 @@ async fn each_request_costs_one_bucket_write_and_a_refusal_nothing_else() {
     assert_eq!(operations, [BUCKET_WRITE]);
     let body = json!({"email": stack.address("e"), "password": PASSWORD}).to_string();
     stack.proxy.counts().take_operations();
-    let fifth = post_with(&cold, Function::CreateUser, source, &body).await;
+    let fifth = post_with(&cold, functions::CREATE_USER, source, &body).await;
     assert!(is_refusal(&fifth), "{fifth:?}");
     assert_eq!(stack.proxy.counts().take_operations(), [BUCKET_WRITE]);
 }
@@ -205,7 +212,7 @@ async fn the_limit_comes_before_the_body_and_says_nothing_about_accounts() {
     let mut seen = Vec::new();
     for body in ["{not json", registered.as_str(), new.as_str()] {
         stack.proxy.counts().take_operations();
-        let answer = stack.post(Function::CreateUser, source, body).await;
+        let answer = stack.post(functions::CREATE_USER, source, body).await;
         assert!(is_refusal(&answer), "{body}: {answer:?}");
         seen.push((answer.body, stack.proxy.counts().take_operations()));
     }
@@ -264,7 +271,7 @@ async fn a_direct_invoke_has_no_source_and_is_not_limited() {
     let answer = stack
         .app
         .invoke(
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": stack.address("invoked"), "password": PASSWORD}),
         )
         .await;

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambdauth_handlers::Function;
-use lambdauth_handlers::mailer::Mailer;
-use lambdauth_handlers::mailer::queue::QueuedMessage;
+use lambdauth_functions as functions;
 use lambdauth_local::mappings::{event, failed_identifiers};
+use lambdauth_mail::mailer::Mailer;
+use lambdauth_mail::mailer::queue::QueuedMessage;
 use lambdauth_tests::app::{TestApp, run_until};
 use lambdauth_tests::proxy::{Fault, FaultProxy, Rule};
 use serde_json::{Value, json};
@@ -67,14 +67,17 @@ async fn a_delivered_links_verify_the_user_and_reset_the_password() {
     );
     let verified = app
         .http(
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             &json!({"email": mail.link_parameter("email").unwrap(), "verify": mail.link_parameter("verify").unwrap()}).to_string(),
         )
         .await;
     assert_eq!(verified.status, 200, "{}", verified.body);
 
-    app.http(Function::LostPassword, &json!({"email": email}).to_string())
-        .await;
+    app.http(
+        functions::LOST_PASSWORD,
+        &json!({"email": email}).to_string(),
+    )
+    .await;
     run_until(&mut mappings, &mailer, 50, async || {
         app.sent_mails(&email).len() == 2
     })
@@ -86,14 +89,14 @@ async fn a_delivered_links_verify_the_user_and_reset_the_password() {
         .unwrap();
     let reset = app
         .http(
-            Function::ResetPassword,
+            functions::RESET_PASSWORD,
             &json!({"email": email, "lost": reset_mail.link_parameter("lost").unwrap(), "password": "a brand new passphrase"}).to_string(),
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
     let login = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &json!({"email": email, "password": "a brand new passphrase"}).to_string(),
         )
         .await;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambdauth_domain::{Clock as _, MailCap, MailKind, SystemClock};
-use lambdauth_handlers::mailer::Delivery;
-use lambdauth_handlers::mailer::jobs::MailJob;
-use lambdauth_handlers::store::OutboxStore;
-use lambdauth_handlers::store::caps::CapCheck;
+use lambdauth_mail::mailer::Delivery;
+use lambdauth_mail::mailer::jobs::MailJob;
+use lambdauth_mail::store::OutboxStore;
+use lambdauth_mail::store::caps::CapCheck;
 use lambdauth_tests::app::{TestApp, run_until};
 use lambdauth_tests::proxy::FaultProxy;
 

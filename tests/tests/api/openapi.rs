@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lambdauth_handlers::Function;
-use lambdauth_handlers::function::Route;
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Definition;
+use lambdauth_runtime::function::Route;
 use lambdauth_tests::TestContext;
 use lambdauth_tests::app::{Answer, TestApp};
 use lambdauth_tests::proxy::{Fault, FaultProxy, Seen};
@@ -70,10 +71,10 @@ impl Contract {
     }
 
     /// Checks one answer of `function` to a request of `route`.
-    fn check(&self, function: Function, route: Route, answer: &Answer) {
+    fn check(&self, function: &'static Definition, route: Route, answer: &Answer) {
         let status = answer.status.to_string();
         let method = route.method.to_ascii_lowercase();
-        let what = format!("{} ({})", route.key(), function.name());
+        let what = format!("{} ({})", route.key(), function.name);
         assert!(
             self.operation(route).is_object(),
             "openapi.yaml does not document {what}"
@@ -119,9 +120,9 @@ impl Contract {
 
 /// Whether `path` is an instance of `template`, whose `{name}` segments match any segment.
 /// The route of `function` that `method path` reaches.
-fn route_of(function: Function, method: &str, path: &str) -> Route {
+fn route_of(function: &'static Definition, method: &str, path: &str) -> Route {
     let Some((route, _)) = lambdauth_tests::app::route_of(function, method, path) else {
-        panic!("{} has no route for {method} {path}", function.name())
+        panic!("{} has no route for {method} {path}", function.name)
     };
     route
 }
@@ -140,17 +141,16 @@ fn the_document_has_exactly_the_routes_of_the_functions() {
                 .map(move |method| format!("{} {path}", method.to_ascii_uppercase()))
         })
         .collect();
-    let served: BTreeSet<String> = Function::ALL
-        .iter()
-        .flat_map(|function| function.routes().iter().map(|route| route.key()))
+    let served: BTreeSet<String> = functions::http()
+        .flat_map(|function| function.routes.iter().map(|route| route.key()))
         .collect();
     assert_eq!(documented, served);
-    for function in Function::ALL {
-        for route in function.routes() {
+    for function in functions::http() {
+        for route in function.routes {
             let operation = contract.operation(*route);
             let operation_id = operation["operationId"].as_str().unwrap_or_default();
             assert!(
-                operation_id.starts_with(function.name()),
+                operation_id.starts_with(function.name),
                 "{}: operationId {operation_id}",
                 route.key()
             );
@@ -183,15 +183,15 @@ struct Checker {
 }
 
 impl Checker {
-    fn record(&mut self, function: Function, route: Route, answer: &Answer) {
+    fn record(&mut self, function: &'static Definition, route: Route, answer: &Answer) {
         self.contract.check(function, route, answer);
         self.seen.push((route.key(), answer.status));
     }
 
     /// `POST`s `body` to `function`'s first route.
-    async fn call(&mut self, app: &TestApp, function: Function, body: Value) -> Answer {
+    async fn call(&mut self, app: &TestApp, function: &'static Definition, body: Value) -> Answer {
         let answer = Box::pin(app.http(function, &body.to_string())).await;
-        self.record(function, function.routes()[0], &answer);
+        self.record(function, function.routes[0], &answer);
         answer
     }
 
@@ -199,7 +199,7 @@ impl Checker {
     async fn send(
         &mut self,
         app: &TestApp,
-        function: Function,
+        function: &'static Definition,
         method: &str,
         path: &str,
         body: Option<&str>,
@@ -214,12 +214,12 @@ impl Checker {
     /// Signs `email` up and verifies it.
     async fn verified_user(&mut self, app: &TestApp, email: &str) {
         let signup = json!({"email": email, "password": PASSWORD});
-        self.call(app, Function::CreateUser, signup).await;
+        self.call(app, functions::CREATE_USER, signup).await;
         let token = app.last_mail(email, "verification").await.token.unwrap();
         let verified = self
             .call(
                 app,
-                Function::VerifyUser,
+                functions::VERIFY_USER,
                 json!({"email": email, "verify": token}),
             )
             .await;
@@ -232,7 +232,7 @@ impl Checker {
         if let Some(device) = device {
             body["deviceToken"] = json!(device);
         }
-        let answer = self.call(app, Function::Login, body).await;
+        let answer = self.call(app, functions::LOGIN, body).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer.body
     }
@@ -242,26 +242,26 @@ impl Checker {
         let app = TestApp::spawn("openapi").await;
         self.call(
             &app,
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": EMAIL, "password": PASSWORD}),
         )
         .await;
         self.call(
             &app,
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": "nope", "password": PASSWORD}),
         )
         .await;
         self.call(
             &app,
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             json!({"email": EMAIL, "verify": "b".repeat(43)}),
         )
         .await;
         let token = app.last_mail(EMAIL, "verification").await.token.unwrap();
         self.call(
             &app,
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             json!({"email": EMAIL, "verify": token}),
         )
         .await;
@@ -270,7 +270,7 @@ impl Checker {
         for _ in 0..2 {
             self.call(
                 &app,
-                Function::CreateUser,
+                functions::CREATE_USER,
                 json!({"email": contested, "password": PASSWORD}),
             )
             .await;
@@ -285,40 +285,40 @@ impl Checker {
             if let Some(password) = password {
                 body["password"] = json!(password);
             }
-            self.call(&app, Function::VerifyUser, body).await;
+            self.call(&app, functions::VERIFY_USER, body).await;
         }
         self.call(
             &app,
-            Function::Login,
+            functions::LOGIN,
             json!({"email": EMAIL, "password": PASSWORD}),
         )
         .await;
         self.call(
             &app,
-            Function::Login,
+            functions::LOGIN,
             json!({"email": EMAIL, "password": "wrong password here"}),
         )
         .await;
         self.call(
             &app,
-            Function::Login,
+            functions::LOGIN,
             json!({"email": EMAIL, "pass": PASSWORD}),
         )
         .await;
         let change = |old: &str| json!({"email": EMAIL, "oldPassword": old, "newPassword": "a new long passphrase"});
-        self.call(&app, Function::ChangePassword, change("wrong one"))
+        self.call(&app, functions::CHANGE_PASSWORD, change("wrong one"))
             .await;
-        self.call(&app, Function::ChangePassword, change(PASSWORD))
+        self.call(&app, functions::CHANGE_PASSWORD, change(PASSWORD))
             .await;
-        self.call(&app, Function::LostPassword, json!({"email": EMAIL}))
+        self.call(&app, functions::LOST_PASSWORD, json!({"email": EMAIL}))
             .await;
-        self.call(&app, Function::LostPassword, json!({"email": 7}))
+        self.call(&app, functions::LOST_PASSWORD, json!({"email": 7}))
             .await;
         let reset = |token: &str| json!({"email": EMAIL, "lost": token, "password": "yet another long one"});
-        self.call(&app, Function::ResetPassword, reset(&"c".repeat(43)))
+        self.call(&app, functions::RESET_PASSWORD, reset(&"c".repeat(43)))
             .await;
         let token = app.last_mail(EMAIL, "password-reset").await.token.unwrap();
-        self.call(&app, Function::ResetPassword, reset(&token))
+        self.call(&app, functions::RESET_PASSWORD, reset(&token))
             .await;
         // Wrong passwords until the lockout answers 429: after five, each wait doubles from one
         // second, so on a slow machine an attempt can land after a wait ran out and be admitted.
@@ -326,7 +326,7 @@ impl Checker {
             let answer = self
                 .call(
                     &app,
-                    Function::Login,
+                    functions::LOGIN,
                     json!({"email": EMAIL, "password": "wrong again"}),
                 )
                 .await;
@@ -344,12 +344,14 @@ impl Checker {
         )
         .await;
         let signup = json!({"email": EMAIL, "password": PASSWORD});
-        self.call(&seed, Function::CreateUser, signup.clone()).await;
-        self.call(&seed, Function::CreateUser, signup.clone()).await;
-        self.call(&seed, Function::Login, signup).await;
+        self.call(&seed, functions::CREATE_USER, signup.clone())
+            .await;
+        self.call(&seed, functions::CREATE_USER, signup.clone())
+            .await;
+        self.call(&seed, functions::LOGIN, signup).await;
         self.call(
             &seed,
-            Function::LostPassword,
+            functions::LOST_PASSWORD,
             json!({"email": "nobody@example.com"}),
         )
         .await;
@@ -364,13 +366,13 @@ impl Checker {
         let app = app.with_cognito_endpoint(throttling.url());
         self.call(
             &app,
-            Function::Login,
+            functions::LOGIN,
             json!({"email": EMAIL, "password": PASSWORD}),
         )
         .await;
         self.call(
             &app,
-            Function::RefreshToken,
+            functions::REFRESH_TOKEN,
             refresh(&session["refreshToken"]),
         )
         .await;
@@ -396,7 +398,7 @@ impl Checker {
         let contended = self
             .call(
                 &app,
-                Function::RefreshToken,
+                functions::REFRESH_TOKEN,
                 refresh(&session["refreshToken"]),
             )
             .await;
@@ -410,19 +412,20 @@ impl Checker {
         let app = TestApp::spawn("openapi-500")
             .await
             .with_dynamodb_endpoint(missing_table.url());
-        self.call(&app, Function::LostPassword, json!({"email": EMAIL}))
+        self.call(&app, functions::LOST_PASSWORD, json!({"email": EMAIL}))
             .await;
         let app = TestApp::spawn("openapi-500-sessions")
             .await
             .with_every_service_through(missing_table.url());
         let token = json!({ "refreshToken": UNKNOWN_REFRESH_TOKEN });
-        self.call(&app, Function::RefreshToken, token.clone()).await;
-        self.call(&app, Function::Logout, token).await;
+        self.call(&app, functions::REFRESH_TOKEN, token.clone())
+            .await;
+        self.call(&app, functions::LOGOUT, token).await;
         for path in [
             "/.well-known/openid-configuration",
             "/.well-known/jwks.json",
         ] {
-            self.send(&app, Function::Jwks, "GET", path, None, &[])
+            self.send(&app, functions::JWKS, "GET", path, None, &[])
                 .await;
         }
     }
@@ -448,17 +451,17 @@ impl Checker {
         let second = self.login(app, EMAIL, Some(device)).await;
         let third = json!({"email": EMAIL, "password": PASSWORD, "deviceToken": "d".repeat(43)});
         let third = Box::pin(app.http_with(
-            Function::Login,
+            functions::LOGIN,
             &third.to_string(),
             &[("user-agent", "contract test")],
         ))
         .await;
-        self.record(Function::Login, Function::Login.routes()[0], &third);
+        self.record(functions::LOGIN, functions::LOGIN.routes[0], &third);
         assert_eq!(third.status, 200, "{}", third.body);
         let malformed = self
             .call(
                 app,
-                Function::Login,
+                functions::LOGIN,
                 json!({"email": EMAIL, "password": PASSWORD, "deviceToken": 7}),
             )
             .await;
@@ -469,12 +472,16 @@ impl Checker {
     /// Refreshes of `login`'s session, unknown tokens and malformed bodies; the refresh answer.
     async fn refresh_answers(&mut self, app: &TestApp, login: &Value) -> Value {
         let refreshed = self
-            .call(app, Function::RefreshToken, refresh(&login["refreshToken"]))
+            .call(
+                app,
+                functions::REFRESH_TOKEN,
+                refresh(&login["refreshToken"]),
+            )
             .await;
         assert_eq!(refreshed.status, 200, "{}", refreshed.body);
         for unknown in [UNKNOWN_REFRESH_TOKEN.to_owned(), "r".repeat(43)] {
             let unknown = self
-                .call(app, Function::RefreshToken, refresh(&json!(unknown)))
+                .call(app, functions::REFRESH_TOKEN, refresh(&json!(unknown)))
                 .await;
             assert_eq!(unknown.status, 401, "{}", unknown.body);
         }
@@ -483,7 +490,7 @@ impl Checker {
             json!({"refreshToken": 7}),
             json!({"refreshToken": refreshed.body["refreshToken"], "scope": "all"}),
         ] {
-            let answer = self.call(app, Function::RefreshToken, malformed).await;
+            let answer = self.call(app, functions::REFRESH_TOKEN, malformed).await;
             assert_eq!(answer.status, 400, "{}", answer.body);
         }
         refreshed.body
@@ -494,7 +501,7 @@ impl Checker {
     async fn sessions_route_answers(&mut self, app: &TestApp, access: &str, other: &Value) {
         let bearer = [("authorization", access)];
         let listed = self
-            .send(app, Function::Sessions, "GET", "/sessions", None, &bearer)
+            .send(app, functions::SESSIONS, "GET", "/sessions", None, &bearer)
             .await;
         assert_eq!(listed.status, 200, "{}", listed.body);
         let listed = listed.body["sessions"].as_array().unwrap().clone();
@@ -506,7 +513,7 @@ impl Checker {
         );
         for headers in [&[][..], &[("authorization", "Bearer not.a.token")][..]] {
             let refused = self
-                .send(app, Function::Sessions, "GET", "/sessions", None, headers)
+                .send(app, functions::SESSIONS, "GET", "/sessions", None, headers)
                 .await;
             assert_eq!(refused.status, 401, "{}", refused.body);
         }
@@ -514,7 +521,7 @@ impl Checker {
         let ignored = self
             .send(
                 app,
-                Function::Sessions,
+                functions::SESSIONS,
                 "GET",
                 "/sessions",
                 Some(r#"{"end": 7}"#),
@@ -530,7 +537,7 @@ impl Checker {
             ("/sessions/no-such-session", &bearer[..], 404),
         ] {
             let answer = self
-                .send(app, Function::Sessions, "DELETE", path, None, headers)
+                .send(app, functions::SESSIONS, "DELETE", path, None, headers)
                 .await;
             assert_eq!(answer.status, status, "DELETE {path}: {}", answer.body);
         }
@@ -540,7 +547,7 @@ impl Checker {
         let strangers = self.login(app, stranger, None).await;
         let path = format!("/sessions/{}", strangers["sessionId"].as_str().unwrap());
         let answer = self
-            .send(app, Function::Sessions, "DELETE", &path, None, &bearer)
+            .send(app, functions::SESSIONS, "DELETE", &path, None, &bearer)
             .await;
         assert_eq!(answer.status, 404, "{}", answer.body);
     }
@@ -561,24 +568,28 @@ impl Checker {
             logout(&json!(UNKNOWN_REFRESH_TOKEN), json!(true)),
             logout(&last["refreshToken"], json!(true)),
         ] {
-            let answer = self.call(app, Function::Logout, body).await;
+            let answer = self.call(app, functions::LOGOUT, body).await;
             assert_eq!(answer.status, 200, "{}", answer.body);
         }
         for malformed in [
             logout(&last["refreshToken"], json!("yes")),
             json!({"everywhere": true}),
         ] {
-            let answer = self.call(app, Function::Logout, malformed).await;
+            let answer = self.call(app, functions::LOGOUT, malformed).await;
             assert_eq!(answer.status, 400, "{}", answer.body);
         }
         // Ended sessions: their access tokens are refused, their refresh tokens too.
         let bearer = [("authorization", access)];
         let ended = self
-            .send(app, Function::Sessions, "GET", "/sessions", None, &bearer)
+            .send(app, functions::SESSIONS, "GET", "/sessions", None, &bearer)
             .await;
         assert_eq!(ended.status, 401, "{}", ended.body);
         let ended = self
-            .call(app, Function::RefreshToken, refresh(&last["refreshToken"]))
+            .call(
+                app,
+                functions::REFRESH_TOKEN,
+                refresh(&last["refreshToken"]),
+            )
             .await;
         assert_eq!(ended.status, 401, "{}", ended.body);
     }
@@ -588,7 +599,7 @@ impl Checker {
         let configuration = self
             .send(
                 app,
-                Function::Jwks,
+                functions::JWKS,
                 "GET",
                 "/.well-known/openid-configuration",
                 None,
@@ -604,7 +615,7 @@ impl Checker {
         let keys = self
             .send(
                 app,
-                Function::Jwks,
+                functions::JWKS,
                 "GET",
                 "/.well-known/jwks.json",
                 None,
@@ -657,8 +668,8 @@ impl Checker {
                 "{method} {path}"
             );
             self.record(
-                Function::Sessions,
-                route_of(Function::Sessions, method, path),
+                functions::SESSIONS,
+                route_of(functions::SESSIONS, method, path),
                 &answer,
             );
         }

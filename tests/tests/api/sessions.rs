@@ -12,9 +12,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lambdauth_accounts::tokens::PublicJwk;
 use lambdauth_domain::Clock as _;
-use lambdauth_handlers::Function;
-use lambdauth_handlers::tokens::PublicJwk;
+use lambdauth_functions as functions;
 use lambdauth_tests::app::{Answer, TestApp};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -25,7 +25,7 @@ const NEW_PASSWORD: &str = "an entirely new long passphrase";
 
 async fn refresh(app: &TestApp, token: &str) -> Answer {
     app.http(
-        Function::RefreshToken,
+        functions::REFRESH_TOKEN,
         &json!({ "refreshToken": token }).to_string(),
     )
     .await
@@ -33,7 +33,7 @@ async fn refresh(app: &TestApp, token: &str) -> Answer {
 
 async fn logout(app: &TestApp, token: &str, everywhere: bool) -> Answer {
     app.http(
-        Function::Logout,
+        functions::LOGOUT,
         &json!({ "refreshToken": token, "everywhere": everywhere }).to_string(),
     )
     .await
@@ -42,7 +42,7 @@ async fn logout(app: &TestApp, token: &str, everywhere: bool) -> Answer {
 async fn list(app: &TestApp, access_token: &str) -> Answer {
     let bearer = format!("Bearer {access_token}");
     app.route(
-        Function::Sessions,
+        functions::SESSIONS,
         "GET",
         "/sessions",
         None,
@@ -67,7 +67,7 @@ fn assert_refused(answer: &Answer) {
 /// The key set the Jwks function serves, as a standard library reads it.
 async fn served_key_set(app: &TestApp) -> JwkSet {
     let answer = app
-        .route(Function::Jwks, "GET", "/.well-known/jwks.json", None, &[])
+        .route(functions::JWKS, "GET", "/.well-known/jwks.json", None, &[])
         .await;
     assert_eq!(answer.status, 200);
     assert!(answer.headers["cache-control"].contains("max-age"));
@@ -122,7 +122,7 @@ async fn a_login_starts_a_session_whose_access_token_a_standard_library_verifies
 
     let configuration = app
         .route(
-            Function::Jwks,
+            functions::JWKS,
             "GET",
             "/.well-known/openid-configuration",
             None,
@@ -145,7 +145,7 @@ async fn a_login_starts_a_session_whose_access_token_a_standard_library_verifies
         verify_with_standard_library(&text(&again, "accessToken"), &keys, issuer).unwrap();
     assert_eq!(claims_again["sub"], claims["sub"]);
     assert_ne!(again["sessionId"], login["sessionId"]);
-    let direct = app.invoke(Function::Jwks, json!({})).await;
+    let direct = app.invoke(functions::JWKS, json!({})).await;
     assert_eq!(
         serde_json::from_value::<JwkSet>(direct).unwrap().keys.len(),
         1
@@ -188,7 +188,7 @@ async fn a_refresh_rotates_and_a_retired_token_refreshes_only_inside_the_grace()
     assert_refused(&refresh(&app, &third).await);
     assert_refused(&refresh(&app, "not-a-refresh-token").await);
     let malformed = app
-        .http(Function::RefreshToken, r#"{"refreshToken": 5}"#)
+        .http(functions::REFRESH_TOKEN, r#"{"refreshToken": 5}"#)
         .await;
     assert_eq!(malformed.status, 400);
 }
@@ -277,7 +277,7 @@ async fn a_password_change_and_a_reset_end_every_session() {
     let before = app.login_session(EMAIL, PASSWORD).await;
     let changed = app
         .http(
-            Function::ChangePassword,
+            functions::CHANGE_PASSWORD,
             &json!({"email": EMAIL, "oldPassword": PASSWORD, "newPassword": NEW_PASSWORD})
                 .to_string(),
         )
@@ -290,7 +290,7 @@ async fn a_password_change_and_a_reset_end_every_session() {
     // The device token of the session before the change is no longer known either.
     let after_change = app
         .http(
-            Function::Login,
+            functions::LOGIN,
             &json!({"email": EMAIL, "password": NEW_PASSWORD, "deviceToken": before["deviceToken"]})
                 .to_string(),
         )
@@ -298,13 +298,16 @@ async fn a_password_change_and_a_reset_end_every_session() {
     assert_ne!(after_change.body["deviceToken"], before["deviceToken"]);
 
     let lost = app
-        .http(Function::LostPassword, &json!({"email": EMAIL}).to_string())
+        .http(
+            functions::LOST_PASSWORD,
+            &json!({"email": EMAIL}).to_string(),
+        )
         .await;
     assert_eq!(lost.status, 200);
     let reset_token = app.last_mail(EMAIL, "password-reset").await.token.unwrap();
     let reset = app
         .http(
-            Function::ResetPassword,
+            functions::RESET_PASSWORD,
             &json!({"email": EMAIL, "lost": reset_token, "password": PASSWORD}).to_string(),
         )
         .await;
@@ -326,7 +329,7 @@ async fn an_attacker_locks_unknown_devices_while_the_owners_device_still_logs_in
         }
         let body = body.to_string();
         let app = &app;
-        async move { app.http(Function::Login, &body).await }
+        async move { app.http(functions::LOGIN, &body).await }
     };
     // The attacker's guesses, with no device token or a made-up one, lock the account.
     let mut locked = false;
@@ -553,7 +556,7 @@ async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() 
         // The function refuses it as well when called without the authorizer (a direct invoke).
         if let Some(token) = token {
             let direct = app
-                .invoke(Function::Sessions, json!({ "accessToken": token }))
+                .invoke(functions::SESSIONS, json!({ "accessToken": token }))
                 .await;
             assert_eq!(direct["error"]["code"], "InvalidAccessToken", "{what}");
         }

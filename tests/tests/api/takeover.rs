@@ -6,14 +6,15 @@
 
 use std::time::Duration;
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Definition;
 use lambdauth_tests::app::{Answer, Mail, TestApp, run_until};
 use serde_json::json;
 
 const ATTACKERS: &str = "the attackers own long passphrase";
 const VICTIMS: &str = "the victims own long passphrase";
 
-async fn call(app: &TestApp, function: Function, body: serde_json::Value) -> Answer {
+async fn call(app: &TestApp, function: &'static Definition, body: serde_json::Value) -> Answer {
     app.http(function, &body.to_string()).await
 }
 
@@ -33,14 +34,14 @@ fn login(victim: &str, password: &str) -> serde_json::Value {
 async fn the_stranger_then_the_victim_sign_up(app: &TestApp, victim: &str) -> Mail {
     let signup = |password: &str| json!({"email": victim, "password": password});
     assert_eq!(
-        call(app, Function::CreateUser, signup(ATTACKERS))
+        call(app, functions::CREATE_USER, signup(ATTACKERS))
             .await
             .status,
         200
     );
     let attackers_link = app.last_mail(victim, "verification").await;
     assert_eq!(
-        call(app, Function::CreateUser, signup(VICTIMS))
+        call(app, functions::CREATE_USER, signup(VICTIMS))
             .await
             .status,
         200
@@ -53,12 +54,12 @@ async fn the_stranger_then_the_victim_sign_up(app: &TestApp, victim: &str) -> Ma
 async fn the_victim_verifies_and_owns_the_account(app: &TestApp, victim: &str, link: &Mail) {
     let verified = call(
         app,
-        Function::VerifyUser,
+        functions::VERIFY_USER,
         verify(victim, link, Some(VICTIMS)),
     )
     .await;
     assert_eq!(verified.status, 200, "{}", verified.body);
-    let opens = |password: &str| call(app, Function::Login, login(victim, password));
+    let opens = |password: &str| call(app, functions::LOGIN, login(victim, password));
     assert_eq!(opens(VICTIMS).await.status, 200);
     assert_eq!(opens(ATTACKERS).await.status, 401);
 }
@@ -83,20 +84,20 @@ async fn a_stranger_who_signed_the_address_up_first_never_gets_the_account() {
     for password in [None, Some(ATTACKERS), Some(VICTIMS)] {
         let late = call(
             &app,
-            Function::VerifyUser,
+            functions::VERIFY_USER,
             verify(&victim, &attackers_link, password),
         )
         .await;
         assert_eq!(late.status, 400, "{}", late.body);
     }
     assert_eq!(
-        call(&app, Function::Login, login(&victim, ATTACKERS))
+        call(&app, functions::LOGIN, login(&victim, ATTACKERS))
             .await
             .status,
         401
     );
     assert_eq!(
-        call(&app, Function::Login, login(&victim, VICTIMS))
+        call(&app, functions::LOGIN, login(&victim, VICTIMS))
             .await
             .status,
         200
@@ -137,7 +138,7 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
 
     let without = call(
         &app,
-        Function::VerifyUser,
+        functions::VERIFY_USER,
         verify(&victim, &attackers_link, None),
     )
     .await;
@@ -146,7 +147,7 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     assert_eq!(without.body["error"]["code"], "PasswordRequired");
     let victims_password = call(
         &app,
-        Function::VerifyUser,
+        functions::VERIFY_USER,
         verify(&victim, &attackers_link, Some(VICTIMS)),
     )
     .await;
@@ -155,7 +156,7 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     // Nothing was verified: neither password opens the account.
     for password in [ATTACKERS, VICTIMS] {
         assert_eq!(
-            call(&app, Function::Login, login(&victim, password))
+            call(&app, functions::LOGIN, login(&victim, password))
                 .await
                 .status,
             401
@@ -167,7 +168,7 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     assert_eq!(
         call(
             &app,
-            Function::CreateUser,
+            functions::CREATE_USER,
             json!({"email": victim, "password": VICTIMS})
         )
         .await

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use lambdauth_handlers::metrics::{FeedbackMetric, MailMetric, NAMESPACE};
-use lambdauth_handlers::security::SecurityEvent;
+use lambdauth_runtime::metrics::{FeedbackMetric, MailMetric, NAMESPACE};
+use lambdauth_runtime::security::SecurityEvent;
 
 use super::{Template, get_att, list, ref_to, tagged, text};
 

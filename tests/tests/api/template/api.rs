@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lambdauth_handlers::Function;
+use lambdauth_functions as functions;
 use serde_norway::Value;
 
 use super::{Template, get_att, list, ref_to, tagged, text};
@@ -82,9 +82,9 @@ fn every_route_of_every_function_is_on_the_api_behind_the_authorizer_iff_the_cod
         assert!(previous.is_none(), "{key} is declared twice");
     }
     let mut expected = BTreeMap::new();
-    for function in Function::ALL {
-        let logical = template.function_of(function.name());
-        for route in function.routes() {
+    for function in functions::http() {
+        let logical = template.function_of(function.name);
+        for route in function.routes {
             expected.insert(route.key(), (logical.to_owned(), route.authorized));
         }
     }
@@ -118,12 +118,11 @@ fn api_gateway_may_invoke_each_function_for_its_own_routes_only() {
             "{name}: a second permission for {suffix}"
         );
     }
-    let expected: BTreeSet<(String, String)> = Function::ALL
-        .into_iter()
+    let expected: BTreeSet<(String, String)> = functions::http()
         .flat_map(|function| {
-            let logical = template.function_of(function.name()).to_owned();
+            let logical = template.function_of(function.name).to_owned();
             function
-                .routes()
+                .routes
                 .iter()
                 .map(move |route| (logical.clone(), source_arn_suffix(route.method, route.path)))
         })
@@ -147,9 +146,8 @@ fn the_api_takes_its_cors_throttling_and_access_logs_from_the_parameters() {
     let origins: Vec<Option<&str>> = list(&cors["AllowOrigins"]).iter().map(ref_to).collect();
     assert_eq!(origins, [Some("AllowedOrigin")]);
     let methods: BTreeSet<&str> = list(&cors["AllowMethods"]).iter().map(text).collect();
-    let served: BTreeSet<&str> = Function::ALL
-        .into_iter()
-        .flat_map(|function| function.routes().iter().map(|route| route.method))
+    let served: BTreeSet<&str> = functions::http()
+        .flat_map(|function| function.routes.iter().map(|route| route.method))
         .collect();
     assert_eq!(methods, served);
     let headers: BTreeSet<&str> = list(&cors["AllowHeaders"]).iter().map(text).collect();
@@ -205,24 +203,23 @@ fn the_authorizer_accepts_the_tokens_the_functions_issue() {
     );
     let jwt = &authorizer["JwtConfiguration"];
     for function in [
-        Function::Login,
-        Function::RefreshToken,
-        Function::Sessions,
-        Function::Jwks,
+        functions::LOGIN,
+        functions::REFRESH_TOKEN,
+        functions::SESSIONS,
+        functions::JWKS,
     ] {
-        let env = template.environment(template.function_of(function.name()));
+        let env = template.environment(template.function_of(function.name));
         assert_eq!(
-            jwt["Issuer"],
-            env["ISSUER_URL"],
+            jwt["Issuer"], env["ISSUER_URL"],
             "{}: the issuer is the ISSUER_URL",
-            function.name()
+            function.name
         );
         if let Some(audience) = env.get("ACCESS_TOKEN_AUDIENCE") {
             assert_eq!(
                 list(&jwt["Audience"]),
                 std::slice::from_ref(audience),
                 "{}: the audience is the ACCESS_TOKEN_AUDIENCE",
-                function.name()
+                function.name
             );
         }
     }
@@ -249,6 +246,6 @@ fn the_authorizer_accepts_the_tokens_the_functions_issue() {
     assert_eq!(template.parameter_default("IssuerUrl").as_deref(), Some(""));
     assert_eq!(
         template.parameter_default("AccessTokenAudience").as_deref(),
-        Some(lambdauth_handlers::config::DEFAULT_ACCESS_TOKEN_AUDIENCE)
+        Some(lambdauth_accounts::config::DEFAULT_ACCESS_TOKEN_AUDIENCE)
     );
 }

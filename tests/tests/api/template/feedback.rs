@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use lambdauth_handlers::metrics::{FeedbackMetric, NAMESPACE};
+use lambdauth_runtime::metrics::{FeedbackMetric, NAMESPACE};
 use serde_norway::Value;
 
 use super::{Template, get_att, list, ref_to, tagged, text};

@@ -5,11 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use lambdauth_handlers::config::MISSING;
-use lambdauth_local::binaries::Binary;
+use lambdauth_runtime::config::MISSING;
+use lambdauth_runtime::function::Definition;
 use serde_norway::Value;
 
-use super::{Template, binaries, configuration_of, list, number, ref_to, text, workspace_root};
+use super::{
+    Template, binaries, configuration_of, list, number, ref_to, text, variables_of, workspace_root,
+};
 
 #[test]
 fn the_architecture_parameter_is_arm64_unless_x86_64_is_chosen() {
@@ -30,19 +32,23 @@ fn the_architecture_parameter_is_arm64_unless_x86_64_is_chosen() {
 fn the_template_builds_each_binary_into_a_function_of_the_chosen_architecture() {
     let template = Template::load();
     let functions = template.resources_of_type("AWS::Serverless::Function");
-    let built: BTreeSet<String> = functions
+    let handlers: BTreeSet<String> = functions
         .iter()
-        .map(|(_, function)| text(&function["Metadata"]["BuildProperties"]["Binary"]).to_owned())
+        .map(|(name, _)| text(template.function_property(name, "Handler")).to_owned())
         .collect();
-    assert_eq!(built, binaries());
-    assert_eq!(functions.len(), built.len(), "one function per binary");
+    assert_eq!(handlers, binaries(), "one function per registry entry");
+    assert_eq!(functions.len(), handlers.len(), "one function per handler");
     for (name, function) in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+        // Every function runs the one binary, which serves the function its handler names.
+        assert_eq!(
+            function["Metadata"]["BuildProperties"]["Binary"], "lambdauth-function",
+            "{name}"
+        );
         assert_eq!(
             template.function_property(name, "Runtime"),
             "provided.al2023"
         );
-        assert_eq!(template.function_property(name, "Handler"), "bootstrap");
         let architectures = template.function_property(name, "Architectures");
         assert_eq!(list(architectures).len(), 1, "{name}: one architecture");
         assert_eq!(
@@ -72,7 +78,7 @@ fn each_function_gets_exactly_the_variables_its_configuration_reads() {
     let template = Template::load();
     for binary in binaries() {
         let function = template.function_of(&binary);
-        let reads = configuration_of(&binary).variables().expect("it loads");
+        let reads = variables_of(&binary);
         let set: BTreeSet<String> = template.environment(function).into_keys().collect();
         let missing: Vec<&String> = reads.difference(&set).collect();
         let stray: Vec<&String> = set.difference(&reads).collect();
@@ -104,7 +110,7 @@ fn environment_at_defaults(template: &Template, function: &str) -> HashMap<Strin
 /// Loads `binary`'s configuration from `template_env` and from no settings at all, each with
 /// the same stand-in for every variable that is required and not set, and says whether both
 /// agree.
-fn loads_the_same(binary: Binary, template_env: &HashMap<String, String>) {
+fn loads_the_same(binary: &Definition, template_env: &HashMap<String, String>) {
     let mut template_env = template_env.clone();
     let mut defaults = HashMap::new();
     let loaded = loop {
@@ -120,7 +126,7 @@ fn loads_the_same(binary: Binary, template_env: &HashMap<String, String>) {
             (Err(error), _) | (_, Err(error)) => panic!("{error}"),
         }
     };
-    assert_eq!(loaded.0, loaded.1, "{}", binary.name());
+    assert_eq!(loaded.0, loaded.1, "{}", binary.name);
 }
 
 #[test]

@@ -20,7 +20,7 @@ mod stream;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use lambdauth_local::binaries::Binary;
+use lambdauth_runtime::function::Definition;
 use serde_norway::Value;
 
 fn workspace_root() -> PathBuf {
@@ -104,13 +104,13 @@ impl Template {
             .collect()
     }
 
-    /// The logical id of the function built from `binary`.
-    fn function_of(&self, binary: &str) -> &str {
+    /// The logical id of the function whose handler names `function` (the registry's name).
+    fn function_of(&self, function: &str) -> &str {
         self.resources_of_type("AWS::Serverless::Function")
             .into_iter()
-            .find(|(_, function)| function["Metadata"]["BuildProperties"]["Binary"] == binary)
+            .find(|(id, _)| *self.function_property(id, "Handler") == function)
             .map_or_else(
-                || panic!("no function is built from {binary}"),
+                || panic!("no function's handler is {function}"),
                 |(name, _)| name,
             )
     }
@@ -175,47 +175,20 @@ impl Template {
     }
 }
 
-/// The binaries: the files in `handlers/src/bin`.
+/// The functions, by name: the registry's, which the one binary serves by handler.
 fn binaries() -> BTreeSet<String> {
-    std::fs::read_dir(workspace_root().join("handlers/src/bin"))
-        .expect("handlers/src/bin")
-        .map(|entry| {
-            entry
-                .expect("an entry")
-                .path()
-                .file_stem()
-                .and_then(|stem| stem.to_str())
-                .expect("a file name")
-                .to_owned()
-        })
+    lambdauth_functions::ALL
+        .iter()
+        .map(|function| function.name.to_owned())
         .collect()
 }
 
-fn binary_source(binary: &str) -> String {
-    std::fs::read_to_string(
-        workspace_root()
-            .join("handlers/src/bin")
-            .join(format!("{binary}.rs")),
-    )
-    .expect("the binary's source")
+/// The registry's definition of the function named `binary`.
+fn configuration_of(binary: &str) -> &'static Definition {
+    lambdauth_functions::named(binary).unwrap_or_else(|| panic!("{binary} is not a function"))
 }
 
-/// The binary named `binary`, checked to load its own configuration in its `main`
-/// (`<Type>::from_env()`).
-fn configuration_of(binary: &str) -> Binary {
-    let source = binary_source(binary);
-    let call = source
-        .find("::from_env()")
-        .unwrap_or_else(|| panic!("{binary} loads no configuration"));
-    let type_name = source[..call]
-        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or_default();
-    let known = Binary::for_name(binary).unwrap_or_else(|| panic!("{binary} is not a function"));
-    assert_eq!(
-        known.config_type_name(),
-        type_name,
-        "{binary} loads another function's configuration"
-    );
-    known
+/// Every variable the function named `binary` reads.
+fn variables_of(binary: &str) -> BTreeSet<String> {
+    lambdauth_local::variables::variables(configuration_of(binary)).expect("it loads")
 }

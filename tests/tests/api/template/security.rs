@@ -15,42 +15,28 @@
 use std::collections::BTreeSet;
 
 use lambdauth_domain::Email;
-use lambdauth_handlers::Function;
-use lambdauth_handlers::store::schema::{
+use lambdauth_functions as functions;
+use lambdauth_runtime::function::Definition;
+use lambdauth_runtime::store::schema::{
     ADDRESS_PARTITION_PREFIX, MAILCAP_PARTITION_PREFIX, SOURCE_PARTITION_PREFIX,
     SUBJECT_PARTITION_PREFIX,
 };
 use serde_norway::Value;
 
-use super::{
-    Template, binaries, binary_source, configuration_of, get_att, list, ref_to, tagged, text,
-    workspace_root,
-};
+use super::{Template, binaries, get_att, list, ref_to, tagged, text, variables_of};
 
-/// The binaries that build a sealer that encrypts, and those that only decrypt.
+/// The functions that encrypt link tokens (they read the key to encrypt with, `KMS_KEY_ID`),
+/// and the one that decrypts them: the mailer, whose sealer only decrypts (KMS finds the key from
+/// the ciphertext, so it reads no key id).
 fn sealers() -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut encrypting = BTreeSet::new();
-    let mut decrypting = BTreeSet::new();
-    for binary in binaries() {
-        let source = binary_source(&binary);
-        if source.contains("TokenSealer::new(") {
-            encrypting.insert(binary.clone());
-        }
-        // The mailer's sealer is built inside `Mailer::assemble`, which only ever decrypts.
-        if source.contains("TokenSealer::decrypt_only(")
-            || (source.contains("Mailer::assemble(") && mailer_assembly_decrypts_only())
-        {
-            decrypting.insert(binary);
-        }
-    }
-    (encrypting, decrypting)
-}
-
-/// Whether `Mailer::assemble` builds a sealer that can only decrypt, and none that encrypts.
-fn mailer_assembly_decrypts_only() -> bool {
-    let source = std::fs::read_to_string(workspace_root().join("handlers/src/mailer/mod.rs"))
-        .expect("the mailer's source");
-    source.contains("TokenSealer::decrypt_only(") && !source.contains("TokenSealer::new(")
+    let encrypting = binaries()
+        .into_iter()
+        .filter(|binary| variables_of(binary).contains("KMS_KEY_ID"))
+        .collect();
+    (
+        encrypting,
+        BTreeSet::from([functions::MAILER.name.to_owned()]),
+    )
 }
 
 /// The roles a key policy statement names as principals.
@@ -190,9 +176,9 @@ fn only_login_and_refresh_may_sign_access_tokens_and_the_token_functions_read_th
             readers.extend(principals.iter().cloned());
         }
     }
-    let expected_signers: BTreeSet<String> = [Function::Login, Function::RefreshToken]
+    let expected_signers: BTreeSet<String> = [functions::LOGIN, functions::REFRESH_TOKEN]
         .iter()
-        .map(|function| role_of_binary(function.name()))
+        .map(|function| role_of_binary(function.name))
         .collect();
     assert_eq!(signers, expected_signers);
     // Every other function's role cannot sign: not by the key's policy, and (below) not by its
@@ -206,24 +192,19 @@ fn only_login_and_refresh_may_sign_access_tokens_and_the_token_functions_read_th
     // Whoever reads SIGNING_KEY_IDS reads the public keys, and no one else.
     let expected_readers: BTreeSet<String> = binaries()
         .into_iter()
-        .filter(|binary| {
-            configuration_of(binary)
-                .variables()
-                .expect("it loads")
-                .contains("SIGNING_KEY_IDS")
-        })
+        .filter(|binary| variables_of(binary).contains("SIGNING_KEY_IDS"))
         .map(|binary| role_of_binary(&binary))
         .collect();
     assert_eq!(
         expected_readers,
         [
-            Function::Login,
-            Function::RefreshToken,
-            Function::Sessions,
-            Function::Jwks
+            functions::LOGIN,
+            functions::REFRESH_TOKEN,
+            functions::SESSIONS,
+            functions::JWKS
         ]
         .iter()
-        .map(|function| role_of_binary(function.name()))
+        .map(|function| role_of_binary(function.name))
         .collect::<BTreeSet<String>>()
     );
     assert_eq!(readers, expected_readers);
@@ -262,11 +243,7 @@ fn expected_actions(binary: &str) -> BTreeSet<&'static str> {
     let tokens = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
     // Every HTTP function with a route class consumes its source's token bucket.
     let bucket = "dynamodb:UpdateItem";
-    let limited = Function::ALL
-        .into_iter()
-        .find(|function| function.name() == binary)
-        .and_then(lambdauth_handlers::limits::class_of)
-        .is_some();
+    let limited = functions::named(binary).is_some_and(|function| function.limit.is_some());
     let sessions = [
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -522,17 +499,17 @@ const ITEM_ACTIONS: [&str; 10] = [
 ];
 
 /// The functions whose decisions put mail: they read the outbox table's name.
-const MAILING: [Function; 4] = [
-    Function::CreateUser,
-    Function::LostPassword,
-    Function::ChangePassword,
-    Function::ResetPassword,
+const MAILING: [&Definition; 4] = [
+    functions::CREATE_USER,
+    functions::LOST_PASSWORD,
+    functions::CHANGE_PASSWORD,
+    functions::RESET_PASSWORD,
 ];
 
 /// The mailing functions whose transactions check, when they put no mail, that a key no mail
 /// has is absent from the outbox (`store::UserStore::apply_in_transaction`): signup and lost
 /// password, the requests that must not tell whether the address has an account.
-const PROBING: [Function; 2] = [Function::CreateUser, Function::LostPassword];
+const PROBING: [&Definition; 2] = [functions::CREATE_USER, functions::LOST_PASSWORD];
 
 /// The leading key of a mail item: the recipient, normalized.
 fn mail_key() -> String {
@@ -579,8 +556,8 @@ fn a_function_that_never_mails_cannot_put_or_change_a_mail_item() {
     let template = Template::load();
     let victim = mail_key();
     let feedback = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
-    for function in Function::ALL.into_iter().filter(|f| !MAILING.contains(f)) {
-        let role = role_of_binary(&template, function.name());
+    for function in functions::http().filter(|f| !MAILING.contains(f)) {
+        let role = role_of_binary(&template, function.name);
         for action in ITEM_ACTIONS {
             for leading_key in [victim.as_str(), feedback.as_str()] {
                 let request = Request {
@@ -591,16 +568,12 @@ fn a_function_that_never_mails_cannot_put_or_change_a_mail_item() {
                 assert!(
                     !permits(&template, role, &request),
                     "{}: {request:?}",
-                    function.name()
+                    function.name
                 );
             }
         }
-        let env = template.environment(template.function_of(function.name()));
-        assert!(
-            !env.contains_key("OUTBOX_TABLE_NAME"),
-            "{}",
-            function.name()
-        );
+        let env = template.environment(template.function_of(function.name));
+        assert!(!env.contains_key("OUTBOX_TABLE_NAME"), "{}", function.name);
     }
 }
 
@@ -629,12 +602,8 @@ fn a_mailing_function_may_only_put_mail_items_in_the_outbox() {
     let suppression = format!("{ADDRESS_PARTITION_PREFIX}{victim}");
     let cap = format!("{MAILCAP_PARTITION_PREFIX}verification");
     for function in MAILING {
-        let role = role_of_binary(&template, function.name());
-        assert!(
-            permits(&template, role, &put(&victim)),
-            "{}",
-            function.name()
-        );
+        let role = role_of_binary(&template, function.name);
+        assert!(permits(&template, role, &put(&victim)), "{}", function.name);
         // Signup and lost password may check a mail key's absence (it writes nothing); the
         // others make no such check and may not.
         let probes = PROBING.contains(&function);
@@ -642,7 +611,7 @@ fn a_mailing_function_may_only_put_mail_items_in_the_outbox() {
             permits(&template, role, &check(&victim)),
             probes,
             "{}",
-            function.name()
+            function.name
         );
         // Overwriting a suppression or resetting a cap with a put is refused, and so is
         // probing for one (it would tell a suppressed address).
@@ -651,7 +620,7 @@ fn a_mailing_function_may_only_put_mail_items_in_the_outbox() {
                 assert!(
                     !permits(&template, role, &request),
                     "{}: {request:?}",
-                    function.name()
+                    function.name
                 );
             }
         }
@@ -666,15 +635,15 @@ fn a_mailing_function_may_only_put_mail_items_in_the_outbox() {
             assert!(
                 !permits(&template, role, &request),
                 "{}: {request:?}",
-                function.name()
+                function.name
             );
         }
-        let env = template.environment(template.function_of(function.name()));
+        let env = template.environment(template.function_of(function.name));
         assert_eq!(
             ref_to(&env["OUTBOX_TABLE_NAME"]),
             Some("OutboxTable"),
             "{}",
-            function.name()
+            function.name
         );
     }
 }

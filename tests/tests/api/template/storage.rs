@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use lambdauth_handlers::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use lambdauth_local::provision::{
     DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVE_COUNT, TableKind, VISIBILITY_TIMEOUT_SECONDS,
     ensure_queues, ensure_table,
 };
+use lambdauth_runtime::store::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use lambdauth_tests::TestContext;
 
 use super::{Template, get_att, list, number, text};

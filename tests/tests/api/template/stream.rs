@@ -1,10 +1,8 @@
 //! The mailer's event sources: the outbox table's stream (the users table has none), filtered to
 //! the mail items the code writes and to nothing else, and the retry queue.
 
-use lambdauth_handlers::Function;
-use lambdauth_handlers::store::schema::{
-    MAIL_SORT_KEY_PREFIX, SORT_KEY, TYPE_ATTRIBUTE, item_type,
-};
+use lambdauth_functions as functions;
+use lambdauth_runtime::store::schema::{MAIL_SORT_KEY_PREFIX, SORT_KEY, TYPE_ATTRIBUTE, item_type};
 use lambdauth_tests::app::{Item, TestApp};
 use serde_norway::Value;
 
@@ -96,7 +94,7 @@ async fn the_stream_filter_matches_outbox_items_as_written_and_no_other_item() {
     let app = TestApp::spawn("tpl-filter").await;
     let answer = app
         .http(
-            Function::CreateUser,
+            functions::CREATE_USER,
             r#"{"email":"filter@example.com","password":"a long enough passphrase"}"#,
         )
         .await;

@@ -1,0 +1,105 @@
+//! `LambdAuthChangePassword` (`POST /password/change`): `{email, oldPassword, newPassword}` →
+//! `{changed}`, under the login throttle.
+
+use std::sync::Arc;
+
+use lambdauth_domain::random::OsRandomness;
+use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
+use lambdauth_domain::{Email, NewPassword, PasswordAttempt, RouteClass};
+use lambdauth_runtime::api::{ApiError, ApiResponse, Outcome, Request, parse_body};
+use lambdauth_runtime::function::{Context, Function, HttpFunction, Route, StartError};
+use lambdauth_runtime::security::{self, SecurityEvent};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ChangePasswordConfig;
+use crate::core::{Admitted, Core};
+use crate::store::UserStore;
+
+/// `POST /password/change`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    /// The address.
+    pub email: String,
+    /// The current password.
+    pub old_password: String,
+    /// The new password.
+    pub new_password: String,
+}
+
+/// `{changed: true}`, the answer of a change and of a reset.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChangedAnswer {
+    pub(crate) changed: bool,
+}
+
+/// `LambdAuthChangePassword`.
+#[derive(Debug, Clone)]
+pub struct ChangePassword {
+    core: Core,
+}
+
+impl Function for ChangePassword {
+    const NAME: &'static str = "LambdAuthChangePassword";
+    type Config = ChangePasswordConfig;
+
+    fn build(config: ChangePasswordConfig, context: &Context) -> Result<Self, StartError> {
+        let store = UserStore::new(context.dynamodb(), &config.core.table_name)
+            .with_outbox(config.outbox.table_name);
+        Ok(Self {
+            core: Core::new(&config.core, store, context)?,
+        })
+    }
+}
+
+impl HttpFunction for ChangePassword {
+    const ROUTES: &'static [Route] = &[Route::post("/password/change")];
+    const LIMIT: Option<RouteClass> = Some(RouteClass::Password);
+
+    async fn handle(&self, request: Request) -> Outcome {
+        let core = &self.core;
+        let body: ChangePasswordBody = parse_body(&request.body)?;
+        let email = Email::parse(&body.email)?;
+        let old = PasswordAttempt::new(&body.old_password)?;
+        let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
+        let source = request.source_ip();
+        let failed = || {
+            security::record(
+                &SecurityEvent::LoginFailed { address: &email },
+                source,
+                core.now(),
+            );
+            ApiError::InvalidCredentials { answer: "changed" }.into_response()
+        };
+        let admitted = core.admit(&email, source).await?;
+        // Hashed on every admitted path, whatever the old password and the account turn out to
+        // be, so that no answer comes later than another for what it found.
+        let hash = core.hash(new).await?;
+        let Admitted::User(user) = admitted else {
+            core.check(Arc::new(old), None).await?;
+            return Ok(failed());
+        };
+        let (check, _) = core
+            .check(Arc::new(old), Some(user.password.clone()))
+            .await?;
+        if !check.matched() {
+            return Ok(failed());
+        }
+        let answer = core
+            .conclude(user, |user, now| {
+                change_password::conclude(
+                    user,
+                    check,
+                    hash.clone(),
+                    now,
+                    &core.settings,
+                    &mut OsRandomness,
+                )
+            })
+            .await?;
+        Ok(match answer {
+            Some(ChangeAnswer::Changed) => ApiResponse::ok(&ChangedAnswer { changed: true }),
+            Some(ChangeAnswer::NotChanged) | None => failed(),
+        })
+    }
+}
