@@ -25,7 +25,7 @@ pub const BENCH_TARGETS: [BenchTarget; 2] = [
         bench: "hashing",
     },
     BenchTarget {
-        package: "lambdauth-handlers",
+        package: "lambdauth-accounts",
         bench: "login_request",
     },
 ];

@@ -1,5 +1,6 @@
-//! The size of each release function binary and of its deployment zip (the binary alone,
-//! named `bootstrap`, deflated, as the `provided.al2023` runtime wants it).
+//! The size of the release function binary and of its deployment zip (the binary alone, named
+//! `bootstrap`, deflated, as the `provided.al2023` runtime wants it). Every function deploys the
+//! same zip.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -8,16 +9,8 @@ use anyhow::{Context, Result};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-/// The seven binaries of `handlers/src/bin`.
-pub const FUNCTION_BINARIES: [&str; 7] = [
-    "LambdAuthCreateUser",
-    "LambdAuthVerifyUser",
-    "LambdAuthLogin",
-    "LambdAuthChangePassword",
-    "LambdAuthLostPassword",
-    "LambdAuthResetPassword",
-    "LambdAuthMailer",
-];
+/// The one binary every function runs ([`crate::coldstart::FUNCTION_BINARY`]).
+pub const FUNCTION_BINARIES: [&str; 1] = [crate::coldstart::FUNCTION_BINARY];
 
 /// One binary's sizes.
 #[derive(Debug, Clone)]
