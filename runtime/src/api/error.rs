@@ -1,8 +1,11 @@
 //! The errors a client can see. Each variant's documentation says what the client gets; nothing
 //! internal (no cause, no stack, no stored value) ever reaches the body.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use lambdauth_domain::{ErrorCode, InvalidEmail, InvalidToken, PasswordRejected, RetryAfter};
-use serde_json::json;
+use serde::Serialize;
 
 use super::ApiResponse;
 
@@ -116,76 +119,96 @@ impl ApiError {
         }
     }
 
-    /// The response: `{"error": {"code": …, "message": …}}` (and `requestId` for a 500), after
-    /// the original's `{<answer>: false}` fields where it had them.
+    /// The response: `{"error": {"code": …, "message": …}}` (with `retryAfter` for a 429 and
+    /// `requestId` for a 500), after the original's `{<answer>: false}` fields where it had them.
     pub fn into_response(self) -> ApiResponse {
         let status = self.status();
         let code = self.code();
-        let refusal = |answers: &[&str], message: &str| {
-            let mut body = serde_json::Map::new();
-            for answer in answers {
-                body.insert((*answer).to_owned(), false.into());
-            }
-            body.insert(
-                "error".to_owned(),
-                json!({ "code": code, "message": message }),
-            );
-            ApiResponse::json(status, body.into())
-        };
-        match self {
-            Self::InvalidCredentials { answer } => refusal(&[answer], WRONG_CREDENTIALS),
-            Self::UserNotVerified => refusal(
+        let (answers, message): (&[&str], Cow<'_, str>) = match &self {
+            Self::InvalidCredentials { answer } => (std::slice::from_ref(answer), WRONG_CREDENTIALS.into()),
+            Self::UserNotVerified => (
                 &["login", "verified"],
-                "the email address is not verified yet; follow the link in the verification mail",
+                "the email address is not verified yet; follow the link in the verification mail"
+                    .into(),
             ),
-            Self::UserNotFound => refusal(&["sent"], "no account has this email address"),
-            Self::PasswordRequired => refusal(
+            Self::UserNotFound => (&["sent"], "no account has this email address".into()),
+            Self::PasswordRequired => (
                 &["verified"],
-                "this address was signed up more than once: enter the password you chose when you signed up",
+                "this address was signed up more than once: enter the password you chose when you signed up"
+                    .into(),
             ),
-            Self::UserExists => refusal(
+            Self::UserExists => (
                 &["created"],
-                "an account with this email address already exists",
+                "an account with this email address already exists".into(),
             ),
-            Self::InvalidLink { answer } => {
-                refusal(&[answer], "the link is invalid or has expired")
-            }
-            Self::InvalidRefreshToken => refusal(
+            Self::InvalidLink { answer } => (
+                std::slice::from_ref(answer),
+                "the link is invalid or has expired".into(),
+            ),
+            Self::InvalidRefreshToken => (
                 &["refreshed"],
-                "the refresh token is invalid, expired or ended; log in again",
+                "the refresh token is invalid, expired or ended; log in again".into(),
             ),
-            Self::InvalidAccessToken => refusal(
+            Self::InvalidAccessToken => (
                 &[],
-                "the access token is missing, invalid or expired, or its session ended",
+                "the access token is missing, invalid or expired, or its session ended".into(),
             ),
-            Self::SessionNotFound => refusal(&[], "you have no session with this id"),
-            Self::BadRequest { message, .. } => {
-                ApiResponse::json(status, json!({ "error": { "code": code, "message": message } }))
+            Self::SessionNotFound => (&[], "you have no session with this id".into()),
+            Self::BadRequest { message, .. } => (&[], message.as_str().into()),
+            Self::TooManyRequests(wait) => (
+                &[],
+                format!("too many attempts; try again in {} seconds", wait.seconds()).into(),
+            ),
+            Self::ServiceUnavailable => (&[], "the service is busy; try again shortly".into()),
+            Self::Internal { .. } => (
+                &[],
+                "something went wrong on our side; quote the request id if you report it".into(),
+            ),
+        };
+        let body = ErrorAnswer {
+            refused: answers.iter().map(|answer| (*answer, false)).collect(),
+            error: ErrorDetail {
+                code,
+                message,
+                retry_after: match &self {
+                    Self::TooManyRequests(wait) => Some(wait.seconds()),
+                    _ => None,
+                },
+                request_id: match &self {
+                    Self::Internal { request_id } => Some(request_id),
+                    _ => None,
+                },
+            },
+        };
+        let response = ApiResponse::json(status, serde_json::to_value(&body).unwrap_or_default());
+        match self {
+            Self::TooManyRequests(wait) => {
+                response.with_header("Retry-After", wait.seconds().to_string())
             }
-            Self::TooManyRequests(wait) => ApiResponse::json(
-                status,
-                json!({ "error": {
-                    "code": code,
-                    "message": format!("too many attempts; try again in {} seconds", wait.seconds()),
-                    "retryAfter": wait.seconds(),
-                } }),
-            )
-            .with_header("Retry-After", wait.seconds().to_string()),
-            Self::ServiceUnavailable => ApiResponse::json(
-                status,
-                json!({ "error": { "code": code, "message": "the service is busy; try again shortly" } }),
-            )
-            .with_header("Retry-After", "1".to_owned()),
-            Self::Internal { request_id } => ApiResponse::json(
-                status,
-                json!({ "error": {
-                    "code": code,
-                    "message": "something went wrong on our side; quote the request id if you report it",
-                    "requestId": request_id,
-                } }),
-            ),
+            Self::ServiceUnavailable => response.with_header("Retry-After", "1".to_owned()),
+            _ => response,
         }
     }
+}
+
+/// An error answer: the original's `{<answer>: false}` fields beside the error.
+#[derive(Serialize)]
+struct ErrorAnswer<'a> {
+    #[serde(flatten)]
+    refused: BTreeMap<&'a str, bool>,
+    error: ErrorDetail<'a>,
+}
+
+/// What went wrong, for the client.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
 /// The one message of every failed password attempt.
@@ -216,6 +239,8 @@ impl From<InvalidToken> for ApiError {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use serde_json::json;
 
     use super::*;
 
