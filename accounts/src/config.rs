@@ -324,8 +324,8 @@ function_config!(
 mod tests {
     use std::collections::HashMap;
 
+    use lambdauth_runtime::config::Configuration as _;
     use lambdauth_runtime::config::DEFAULT_OUTBOX_TABLE_NAME;
-    use lambdauth_runtime::function::Configuration as _;
 
     use super::*;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use lambdauth_domain::MailCap;
 use lambdauth_domain::mail_cap::DEFAULT_CAP_PER_HOUR;
+use lambdauth_runtime::config::Configuration;
 use lambdauth_runtime::config::{ConfigError, OutboxConfig, Source, optional, required, seconds};
-use lambdauth_runtime::function::Configuration;
 use lambdauth_runtime::function_config;
 
 /// The default product name the mails speak of, the original's.

@@ -20,7 +20,8 @@ use lambdauth_domain::feedback::{BounceType, Feedback, decide};
 use std::sync::Arc;
 
 use lambdauth_domain::{Clock, Email, Timestamp, mask_addresses};
-use lambdauth_runtime::function::{BoxError, Context, EventFunction, Function, StartError};
+use lambdauth_runtime::api::BoxError;
+use lambdauth_runtime::function::{Context, EventFunction, Function, StartError};
 use lambdauth_runtime::metrics::FeedbackMetric;
 use lambdauth_runtime::security::{self, SecurityEvent};
 use lambdauth_runtime::store::StoreError;

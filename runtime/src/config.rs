@@ -11,8 +11,6 @@ use std::time::Duration;
 use lambdauth_domain::{Rate, RouteClass};
 use thiserror::Error;
 
-use crate::function::Configuration;
-
 /// A variable is missing or malformed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("environment variable {variable}: {problem}")]
@@ -85,6 +83,13 @@ pub fn seconds(
     default: Duration,
 ) -> Result<Duration, ConfigError> {
     optional(source, variable, default.as_secs()).map(Duration::from_secs)
+}
+
+/// A configuration type: read once at start-up from the environment (or a map), with an error
+/// that names the variable.
+pub trait Configuration: Sized + std::fmt::Debug {
+    /// Reads `source`.
+    fn from_source(source: &(impl Source + ?Sized)) -> Result<Self, ConfigError>;
 }
 
 /// The default table name, the original's.
@@ -206,7 +211,7 @@ macro_rules! function_config {
             )*
         }
 
-        impl $crate::function::Configuration for $name {
+        impl $crate::config::Configuration for $name {
             fn from_source(
                 source: &(impl $crate::config::Source + ?Sized),
             ) -> Result<Self, $crate::config::ConfigError> {

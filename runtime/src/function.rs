@@ -13,8 +13,8 @@ use lambdauth_domain::{Clock, RouteClass, SystemClock, Timestamp};
 use serde_json::Value;
 
 use crate::api::envelope;
-use crate::api::{Outcome, Request};
-use crate::config::{ConfigError, RateLimitConfig, Source, TableConfig};
+use crate::api::{BoxError, Outcome, Request};
+use crate::config::{ConfigError, Configuration, RateLimitConfig, Source, TableConfig};
 use crate::limits::Limiter;
 
 /// The path of the OpenID configuration, under the issuer URL.
@@ -65,13 +65,6 @@ impl Route {
     pub fn key(self) -> String {
         format!("{} {}", self.method, self.path)
     }
-}
-
-/// A configuration type: read once at start-up from the environment (or a map), with an error
-/// that names the variable.
-pub trait Configuration: Sized + Debug {
-    /// Reads `source`.
-    fn from_source(source: &(impl Source + ?Sized)) -> Result<Self, ConfigError>;
 }
 
 /// Why a function could not be built.
@@ -185,9 +178,6 @@ pub trait EventFunction: Function {
     /// Handles one event: `Err` asks Lambda to deliver it again.
     fn handle_event(&self, event: Value) -> impl Future<Output = Result<Value, BoxError>> + Send;
 }
-
-/// The error Lambda logs for an event it will deliver again.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A future on the heap: a [`Handler`] is called through a pointer.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

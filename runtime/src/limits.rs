@@ -1,7 +1,7 @@
 //! The abuse limits at the API edge: the [`Limiter`] of a function's route class, which takes one
 //! request of a source from its bucket before the body is even parsed. A function's definition
-//! names its class ([`crate::function::HttpFunction::LIMIT`]); the bootstrap builds the limiter and
-//! the envelope applies it, so no handler calls it.
+//! names its class; the bootstrap builds the limiter and the API envelope applies it, so no
+//! handler calls it.
 //!
 //! Only HTTP requests are limited, by the address API Gateway saw (`requestContext.http.sourceIp`,
 //! IPv6 by its /64). A direct Lambda invoke has no source address: its caller is authorized by
@@ -15,10 +15,26 @@ use std::sync::{Arc, Mutex};
 use lambdauth_domain::limits::{MAX_WRITES, Next};
 use lambdauth_domain::{Clock, Rate, RouteClass, SourceKey, Timestamp};
 
-use crate::api::{ApiError, HandlerError};
+use lambdauth_domain::RetryAfter;
+
 use crate::config::RateLimitConfig;
 use crate::security::{self, SecurityEvent};
+use crate::store::StoreError;
 use crate::store::buckets::{BucketStore, WriteOutcome, bucket_partition};
+
+/// Why a request was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAdmitted {
+    /// The source's bucket is empty: a 429 `TooManyRequests` with the wait.
+    #[error("the source's bucket is empty")]
+    Refused(RetryAfter),
+    /// The bucket could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bucket decided nothing in its writes: it does not hold a time.
+    #[error("a bucket decided nothing in its writes")]
+    Undecided,
+}
 
 /// How many buckets an instance remembers the last seen time of; past it, it forgets them all
 /// (a forgotten bucket only costs one more write on its next request).
@@ -70,7 +86,7 @@ impl Limiter {
     /// Takes one request from `source_ip` (as API Gateway saw it) out of its bucket. `Err`
     /// with a 429 `TooManyRequests` and the wait when the bucket is empty; the refusal is logged
     /// as the security event `RateLimited`.
-    pub async fn admit(&self, source_ip: Option<&str>) -> Result<(), HandlerError> {
+    pub async fn admit(&self, source_ip: Option<&str>) -> Result<(), NotAdmitted> {
         let class = self.class;
         let Some(rate) = self.rate else {
             return Ok(());
@@ -110,12 +126,12 @@ impl Limiter {
                         now,
                     );
                     tracing::info!(class = class.name(), writes, "rate limited");
-                    return Err(ApiError::TooManyRequests(wait).into());
+                    return Err(NotAdmitted::Refused(wait));
                 }
             }
         }
         // Only a bucket item that does not hold a time can get here.
-        Err(HandlerError::bug("a bucket decided nothing in its writes"))
+        Err(NotAdmitted::Undecided)
     }
 
     fn last_seen(&self, partition: &str) -> Option<Timestamp> {

@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use lambdauth_domain::Clock;
 use lambdauth_functions as functions;
 use lambdauth_local::Functions;
 use lambdauth_local::functions::{ServiceEndpoints, context_like, with_service_endpoint};
@@ -172,6 +174,17 @@ impl TestApp {
         let (sdk, endpoints) =
             with_service_endpoint(&self.context.aws, &self.endpoints, service_id, endpoint);
         self.rebuilt(sdk, endpoints)
+    }
+
+    /// The same stack with every function reading `clock` instead of the system's.
+    ///
+    /// # Panics
+    /// When the configuration does not parse.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock + Send + Sync>) -> Self {
+        self.context = Context::with_clock(self.context.aws.clone(), clock);
+        self.functions = Functions::start(&self.context, &self.env).expect("functions");
+        self
     }
 
     /// The functions built again over `sdk`, through their definitions.

@@ -8,6 +8,7 @@
 //! The tests print nothing of what the code logs unless asked to: see [`init_test_log`].
 
 pub mod app;
+pub mod clock;
 pub mod legacy;
 pub mod stats;
 pub use lambdauth_local::proxy;

@@ -29,8 +29,9 @@ use serde_dynamo::AttributeValue as StreamValue;
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
+use lambdauth_runtime::api::BoxError;
 use lambdauth_runtime::aws_error::AwsFailure;
-use lambdauth_runtime::function::{BoxError, Context, EventFunction, Function, StartError};
+use lambdauth_runtime::function::{Context, EventFunction, Function, StartError};
 use lambdauth_runtime::metrics::{MailMetric, emit};
 use lambdauth_runtime::sealer::TokenSealer;
 use lambdauth_runtime::store::StoreError;

@@ -14,8 +14,9 @@ use http::header::{
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use super::HandlerError;
 use super::{ApiError, ApiResponse, HttpDetails, Outcome, Request};
-use crate::limits::Limiter;
+use crate::limits::{Limiter, NotAdmitted};
 
 /// How the request arrived, and so how the answer must leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +144,16 @@ where
             (Via::HttpApi, Some(limiter)) => limiter.admit(request.source_ip()).await,
             _ => Ok(()),
         };
-        if let Err(error) = admitted {
+        if let Err(not_admitted) = admitted {
+            let error = match not_admitted {
+                NotAdmitted::Refused(wait) => {
+                    HandlerError::Refused(ApiError::TooManyRequests(wait))
+                }
+                NotAdmitted::Store(error) => error.into(),
+                NotAdmitted::Undecided => {
+                    HandlerError::bug("a bucket decided nothing in its writes")
+                }
+            };
             let response = error.into_response(request_id);
             let code = response.body["error"]["code"].as_str().unwrap_or("");
             tracing::info!(status = response.status, code, ?via, "answered");

@@ -5,8 +5,11 @@ use lambdauth_domain::{HashError, InvalidEmail, InvalidToken, PasswordRejected, 
 
 use super::{ApiError, ApiResponse};
 use crate::aws_error::AwsFailure;
-use crate::function::BoxError;
 use crate::store::StoreError;
+
+/// An error of any kind, sent across threads: the cause an internal error keeps, and what an
+/// event function hands Lambda for an event it will deliver again.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A request that ended without a domain answer.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ mod request;
 mod response;
 
 pub use error::ApiError;
-pub use handler_error::{HandlerError, chain};
+pub use handler_error::{BoxError, HandlerError, chain};
 pub use request::{HttpDetails, MAX_BODY_BYTES, Request, parse_body};
 pub use response::ApiResponse;
 

@@ -2,6 +2,7 @@
 
 mod browser;
 mod call_sequences;
+mod clock;
 mod concurrency;
 mod dev_server;
 mod emulator;
