@@ -21,7 +21,7 @@ fn dependencies(folder: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
-            section = line.to_owned();
+            line.clone_into(&mut section);
         } else if section == "[dependencies]"
             && let Some((name, _)) = line.split_once(['.', ' ', '='])
         {
