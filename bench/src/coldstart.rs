@@ -48,6 +48,11 @@ pub fn target_dir() -> PathBuf {
 /// The one binary every function runs, each naming itself by its handler (`_HANDLER`).
 pub const FUNCTION_BINARY: &str = "lambdauth-function";
 
+/// The release function binary: `target/release/lambdauth-function`.
+pub fn release_binary() -> PathBuf {
+    target_dir().join("release").join(FUNCTION_BINARY)
+}
+
 /// Builds the function binary with the release profile.
 pub fn build_release_binaries() -> Result<()> {
     let status = std::process::Command::new(env!("CARGO"))
@@ -112,8 +117,13 @@ pub const TABLE_HEADER: &str = "| function | init | first response | warm p50 | 
 /// `LambdAuthRefreshToken` (a live session's refresh token each time),
 /// `LambdAuthCreateUser` (a new address each time) and `LambdAuthMailFeedback` (SES's delivery
 /// event for one mail each time, through SNS) from `release_dir`, each for one cold invocation
-/// and `invocations` warm ones, against a fresh stack in the emulator.
-pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<FunctionRun>> {
+/// and `invocations` warm ones, against a fresh stack in the emulator. `binary` is the function
+/// binary each runs as (its handler naming the function); `login_only` stops after the login.
+pub async fn measure(
+    binary: &Path,
+    invocations: usize,
+    login_only: bool,
+) -> Result<Vec<FunctionRun>> {
     let app = TestApp::spawn_with("coldstart", &MEASURED_SETTINGS).await;
     let email = "bench@example.com";
     let created = app
@@ -159,7 +169,10 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
             )
         })
         .collect();
-    let login = run(release_dir, &env, functions::LOGIN, logins).await?;
+    let login = run(binary, &env, functions::LOGIN, logins).await?;
+    if login_only {
+        return Ok(vec![login]);
+    }
     // One session per refresh: each refresh rotates its token, so every event gets its own.
     let mut refreshes = Vec::with_capacity(invocations + 1);
     for n in 0..=invocations {
@@ -170,7 +183,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
             n,
         ));
     }
-    let refresh = run(release_dir, &env, functions::REFRESH_TOKEN, refreshes).await?;
+    let refresh = run(binary, &env, functions::REFRESH_TOKEN, refreshes).await?;
     let signups: Vec<Value> = (0..=invocations)
         .map(|n| {
             event(
@@ -180,7 +193,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
             )
         })
         .collect();
-    let signup = run(release_dir, &env, functions::CREATE_USER, signups).await?;
+    let signup = run(binary, &env, functions::CREATE_USER, signups).await?;
     let origin = Origin {
         sender: SENDER.to_owned(),
         configuration_set: app.env.get("SES_CONFIGURATION_SET").cloned(),
@@ -203,7 +216,7 @@ pub async fn measure(release_dir: &Path, invocations: usize) -> Result<Vec<Funct
         deliveries.push(sns_event(&origin.topic_arn(), &mail.id, &delivery, at));
     }
     let feedback = run_binary(
-        release_dir,
+        binary,
         &env,
         functions::MAIL_FEEDBACK.name,
         deliveries,
@@ -224,21 +237,21 @@ fn event(function: &'static Definition, body: &Value, n: usize) -> Value {
 }
 
 async fn run(
-    release_dir: &Path,
+    binary: &Path,
     env: &HashMap<String, String>,
     function: &'static Definition,
     events: Vec<Value>,
 ) -> Result<FunctionRun> {
-    run_binary(release_dir, env, function.name, events, |answer| {
+    run_binary(binary, env, function.name, events, |answer| {
         answer["statusCode"] == 200
     })
     .await
 }
 
-/// Runs the function `name` (the one binary, its handler `name`) on `events`; every answer must
+/// Runs the function `name` (`binary` with its handler `name`) on `events`; every answer must
 /// pass `succeeded`.
 async fn run_binary(
-    release_dir: &Path,
+    binary: &Path,
     env: &HashMap<String, String>,
     name: &'static str,
     events: Vec<Value>,
@@ -250,8 +263,7 @@ async fn run_binary(
         lambdauth_runtime::bootstrap::HANDLER_VARIABLE.to_owned(),
         name.to_owned(),
     );
-    let binary = release_dir.join(FUNCTION_BINARY);
-    let measurement = runtime_api::run(&binary, &env, events).await?;
+    let measurement = runtime_api::run(binary, &env, events).await?;
     if let Some(bad) = measurement.answers.iter().find(|answer| !succeeded(answer)) {
         bail!("{name} answered {bad}");
     }

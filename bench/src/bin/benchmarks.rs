@@ -88,9 +88,13 @@ async fn main() -> Result<()> {
     }
     if wants(Section::Coldstart) || wants(Section::Cost) {
         eprintln!("cold start: {} warm invocations", settings.invocations);
-        measurements.functions = coldstart::measure(&release_dir, settings.invocations)
-            .await
-            .context("the cold start measurement failed")?;
+        measurements.functions = coldstart::measure(
+            &release_dir.join(coldstart::FUNCTION_BINARY),
+            settings.invocations,
+            false,
+        )
+        .await
+        .context("the cold start measurement failed")?;
     }
     if wants(Section::Oracle) {
         eprintln!("login timing oracle: {} rounds", settings.oracle_rounds);
