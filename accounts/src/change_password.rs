@@ -6,14 +6,12 @@ use std::sync::Arc;
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
 use lambdauth_domain::{Email, NewPassword, PasswordAttempt, RouteClass};
-use lambdauth_runtime::api::{ApiError, ApiResponse, Outcome, Request, parse_body};
+use lambdauth_runtime::api::{ApiResponse, Outcome, Request, parse_body};
 use lambdauth_runtime::function::{Context, Function, HttpFunction, Route, StartError};
-use lambdauth_runtime::security::{self, SecurityEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ChangePasswordConfig;
 use crate::core::{Admitted, Core};
-use crate::store::UserStore;
 
 /// `POST /password/change`.
 #[derive(Debug, Deserialize)]
@@ -44,10 +42,8 @@ impl Function for ChangePassword {
     type Config = ChangePasswordConfig;
 
     fn build(config: ChangePasswordConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name)
-            .with_outbox(config.outbox.table_name);
         Ok(Self {
-            core: Core::new(&config.core, store, context)?,
+            core: Core::mailing(&config.core, &config.outbox, context)?,
         })
     }
 }
@@ -63,14 +59,7 @@ impl HttpFunction for ChangePassword {
         let old = PasswordAttempt::new(&body.old_password)?;
         let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
         let source = request.source_ip();
-        let failed = || {
-            security::record(
-                &SecurityEvent::LoginFailed { address: &email },
-                source,
-                core.now(),
-            );
-            ApiError::InvalidCredentials { answer: "changed" }.into_response()
-        };
+        let failed = || core.failed_attempt(&email, source, "changed");
         let admitted = core.admit(&email, source).await?;
         // Hashed on every admitted path, whatever the old password and the account turn out to
         // be, so that no answer comes later than another for what it found.

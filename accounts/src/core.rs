@@ -12,7 +12,8 @@ use lambdauth_domain::{
     Clock, Email, NewPassword, PasswordAttempt, PasswordCheck, PasswordHasher, Settings,
     StoredPassword, Timestamp, TokenHash, User,
 };
-use lambdauth_runtime::api::HandlerError;
+use lambdauth_runtime::api::{ApiError, ApiResponse, HandlerError};
+use lambdauth_runtime::config::OutboxConfig;
 use lambdauth_runtime::function::{Context, StartError};
 use lambdauth_runtime::retry::{Try, until_persisted};
 use lambdauth_runtime::sealer::TokenSealer;
@@ -100,6 +101,44 @@ impl Core {
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             )),
         })
+    }
+
+    /// The core over the users table `config` names, for a function that never mails.
+    pub fn over_users(config: &CoreConfig, context: &Context) -> Result<Self, StartError> {
+        Self::new(
+            config,
+            UserStore::new(context.dynamodb(), &config.table_name),
+            context,
+        )
+    }
+
+    /// The core over the users table `config` names, putting the mails its decisions make in
+    /// the outbox table `outbox` names, in the same transaction.
+    pub fn mailing(
+        config: &CoreConfig,
+        outbox: &OutboxConfig,
+        context: &Context,
+    ) -> Result<Self, StartError> {
+        let store = UserStore::new(context.dynamodb(), &config.table_name)
+            .with_outbox(outbox.table_name.clone());
+        Self::new(config, store, context)
+    }
+
+    /// The one answer of every failed password attempt on `email` from `source` (the
+    /// original's `{<answer>: false}`, `login` or `changed`), recorded as the security event
+    /// `LoginFailed`.
+    pub fn failed_attempt(
+        &self,
+        email: &Email,
+        source: Option<&str>,
+        answer: &'static str,
+    ) -> ApiResponse {
+        security::record(
+            &SecurityEvent::LoginFailed { address: email },
+            source,
+            self.now(),
+        );
+        ApiError::InvalidCredentials { answer }.into_response()
     }
 
     /// Now, as the clock says.

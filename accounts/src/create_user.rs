@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CreateUserConfig;
 use crate::core::Core;
-use crate::store::UserStore;
 
 /// `POST /users`.
 #[derive(Debug, Deserialize)]
@@ -42,10 +41,8 @@ impl Function for CreateUser {
     type Config = CreateUserConfig;
 
     fn build(config: CreateUserConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name)
-            .with_outbox(config.outbox.table_name);
         Ok(Self {
-            core: Core::new(&config.core, store, context)?,
+            core: Core::mailing(&config.core, &config.outbox, context)?,
             sealer: TokenSealer::new(
                 aws_sdk_kms::Client::new(&context.aws),
                 config.mailing.kms_key_id,

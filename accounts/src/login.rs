@@ -6,7 +6,6 @@ use lambdauth_domain::usecases::login::LoginAnswer;
 use lambdauth_domain::{Email, PasswordAttempt, RouteClass, Token};
 use lambdauth_runtime::api::{ApiError, HandlerError, Outcome, Request, parse_body};
 use lambdauth_runtime::function::{Context, Function, HttpFunction, Route, StartError};
-use lambdauth_runtime::security::{self, SecurityEvent};
 use serde::Deserialize;
 
 use crate::config::LoginConfig;
@@ -82,14 +81,7 @@ impl HttpFunction for Login {
             .as_deref()
             .and_then(|text| Token::parse(text).ok());
         let source = request.source_ip();
-        let failed = || {
-            security::record(
-                &SecurityEvent::LoginFailed { address: &email },
-                source,
-                core.now(),
-            );
-            ApiError::InvalidCredentials { answer: "login" }.into_response()
-        };
+        let failed = || core.failed_attempt(&email, source, "login");
         let Some(checked) = core
             .check_login(&email, attempt, device.as_ref().map(Token::hash), source)
             .await?

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::LostPasswordConfig;
 use crate::core::Core;
-use crate::store::UserStore;
 
 /// `POST /password/lost`.
 #[derive(Debug, Deserialize)]
@@ -39,10 +38,8 @@ impl Function for LostPassword {
     type Config = LostPasswordConfig;
 
     fn build(config: LostPasswordConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name)
-            .with_outbox(config.outbox.table_name);
         Ok(Self {
-            core: Core::new(&config.core, store, context)?,
+            core: Core::mailing(&config.core, &config.outbox, context)?,
             sealer: TokenSealer::new(
                 aws_sdk_kms::Client::new(&context.aws),
                 config.mailing.kms_key_id,

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::change_password::ChangedAnswer;
 use crate::config::ResetPasswordConfig;
 use crate::core::Core;
-use crate::store::UserStore;
 
 /// `POST /password/reset`.
 #[derive(Debug, Deserialize)]
@@ -35,10 +34,8 @@ impl Function for ResetPassword {
     type Config = ResetPasswordConfig;
 
     fn build(config: ResetPasswordConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name)
-            .with_outbox(config.outbox.table_name);
         Ok(Self {
-            core: Core::new(&config.core, store, context)?,
+            core: Core::mailing(&config.core, &config.outbox, context)?,
         })
     }
 }

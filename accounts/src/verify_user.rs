@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::VerifyUserConfig;
 use crate::core::Core;
-use crate::store::UserStore;
 
 /// `POST /users/verify`.
 #[derive(Debug, Deserialize)]
@@ -43,9 +42,8 @@ impl Function for VerifyUser {
     type Config = VerifyUserConfig;
 
     fn build(config: VerifyUserConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name);
         Ok(Self {
-            core: Core::new(&config.core, store, context)?,
+            core: Core::over_users(&config.core, context)?,
         })
     }
 }
