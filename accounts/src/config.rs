@@ -184,13 +184,18 @@ impl KeySetConfig {
     }
 }
 
-/// What signs and checks access tokens.
+/// What signs and checks access tokens (RFC 9068 JWTs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessTokenConfig {
     /// The issuer and its keys.
     pub keys: KeySetConfig,
-    /// `ACCESS_TOKEN_AUDIENCE` (default `lambdauth`): the `aud` claim, which an authorizer checks.
-    pub audience: String,
+    /// `ACCESS_TOKEN_AUDIENCE` (default `lambdauth`): the audiences a token may be for (its
+    /// `aud`, which each API's authorizer checks), comma-separated; a login or a refresh names
+    /// one, the first by default.
+    pub audiences: Vec<String>,
+    /// `ACCESS_TOKEN_CLIENT_ID` (default `lambdauth`): the `client_id` claim, the client the
+    /// tokens are issued to.
+    pub client_id: String,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 900, at most 3600).
     pub ttl: Duration,
 }
@@ -198,8 +203,12 @@ pub struct AccessTokenConfig {
 /// The default `aud` of access tokens.
 pub const DEFAULT_ACCESS_TOKEN_AUDIENCE: &str = "lambdauth";
 
+/// The default `client_id` of access tokens.
+pub const DEFAULT_ACCESS_TOKEN_CLIENT_ID: &str = "lambdauth";
+
 impl AccessTokenConfig {
-    /// Reads the key set, `ACCESS_TOKEN_AUDIENCE` and `ACCESS_TOKEN_TTL_SECONDS`.
+    /// Reads the key set, `ACCESS_TOKEN_AUDIENCE`, `ACCESS_TOKEN_CLIENT_ID` and
+    /// `ACCESS_TOKEN_TTL_SECONDS`.
     pub fn from_source(source: &(impl Source + ?Sized)) -> Result<Self, ConfigError> {
         let ttl = seconds(source, "ACCESS_TOKEN_TTL_SECONDS", Duration::from_mins(15))?;
         if !(1..=3600).contains(&ttl.as_secs()) {
@@ -208,12 +217,28 @@ impl AccessTokenConfig {
                 problem: "must be between 1 and 3600".to_owned(),
             });
         }
+        let audiences: Vec<String> = optional(
+            source,
+            "ACCESS_TOKEN_AUDIENCE",
+            DEFAULT_ACCESS_TOKEN_AUDIENCE.to_owned(),
+        )?
+        .split(',')
+        .map(str::trim)
+        .map(str::to_owned)
+        .collect();
+        if audiences.iter().any(String::is_empty) {
+            return Err(ConfigError {
+                variable: "ACCESS_TOKEN_AUDIENCE",
+                problem: "is a comma-separated list of audiences, none of them empty".to_owned(),
+            });
+        }
         Ok(Self {
             keys: KeySetConfig::from_source(source)?,
-            audience: optional(
+            audiences,
+            client_id: optional(
                 source,
-                "ACCESS_TOKEN_AUDIENCE",
-                DEFAULT_ACCESS_TOKEN_AUDIENCE.to_owned(),
+                "ACCESS_TOKEN_CLIENT_ID",
+                DEFAULT_ACCESS_TOKEN_CLIENT_ID.to_owned(),
             )?,
             ttl,
         })
@@ -445,7 +470,8 @@ mod tests {
             ["alias/new", "alias/old"]
         );
         assert_eq!(config.tokens.keys.issuer, "https://auth.example.com");
-        assert_eq!(config.tokens.audience, DEFAULT_ACCESS_TOKEN_AUDIENCE);
+        assert_eq!(config.tokens.audiences, [DEFAULT_ACCESS_TOKEN_AUDIENCE]);
+        assert_eq!(config.tokens.client_id, DEFAULT_ACCESS_TOKEN_CLIENT_ID);
         assert_eq!(config.tokens.ttl, Duration::from_mins(15));
         assert_eq!(config.sessions.policy.idle, Duration::from_mins(1));
         assert!(!config.core.settings.prevent_user_existence_errors);
@@ -455,5 +481,27 @@ mod tests {
             config.identity.developer_provider_name,
             DEFAULT_DEVELOPER_PROVIDER_NAME
         );
+    }
+
+    #[test]
+    fn the_audiences_are_a_list_of_names_none_empty() {
+        let base = [
+            ("SIGNING_KEY_IDS", "k"),
+            ("ISSUER_URL", "https://auth.example.com"),
+        ];
+        let with = |audience: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("ACCESS_TOKEN_AUDIENCE", audience));
+            AccessTokenConfig::from_source(&env(&pairs))
+        };
+        let config = with("orders, billing").unwrap();
+        assert_eq!(config.audiences, ["orders", "billing"]);
+        for bad in ["orders,", ",orders", "orders,,billing"] {
+            assert_eq!(
+                with(bad).unwrap_err().variable,
+                "ACCESS_TOKEN_AUDIENCE",
+                "{bad}"
+            );
+        }
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::identity::IdentityIssuer;
 use crate::store::UserStore;
-use crate::tokens::AccessTokenSigner;
+use crate::tokens::{AccessTokenSigner, Audience};
 
 /// What starts and continues sessions: the table, the signer of access tokens, the rules and
 /// the clock.
@@ -88,6 +88,7 @@ impl SessionIssuer {
         identity: &IdentityIssuer,
         user: LoggedInUser<'_>,
         user_agent: Option<&str>,
+        audience: &Audience,
     ) -> Outcome {
         let now = self.now();
         let (session, refresh_token) = session::start(
@@ -100,7 +101,7 @@ impl SessionIssuer {
         )?;
         let (stored, access, cognito) = tokio::join!(
             self.store.create_session(&session, &self.policy),
-            self.signer.sign(user.subject, &session.id, now),
+            self.signer.sign(user.subject, &session.id, audience, now),
             identity.issue(user.developer_user_id),
         );
         stored?;

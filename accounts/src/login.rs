@@ -26,6 +26,10 @@ pub struct LoginBody {
     /// The device token an earlier login from this device returned.
     #[serde(default)]
     pub device_token: Option<String>,
+    /// The audience the access token is for: one of `ACCESS_TOKEN_AUDIENCE`, the first when
+    /// absent.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// `LambdAuthLogin`.
@@ -75,6 +79,11 @@ impl HttpFunction for Login {
         let body: LoginBody = parse_body(&request.body)?;
         let email = Email::parse(&body.email)?;
         let attempt = PasswordAttempt::new(&body.password)?;
+        // Refused before anything is read: the audience says nothing about the account.
+        let audience = sessions
+            .signer
+            .audience(body.audience.as_deref())
+            .map_err(ApiError::from)?;
         // A device token that is not even shaped like one is an unknown device, like a wrong one.
         let device = body
             .device_token
@@ -107,7 +116,7 @@ impl HttpFunction for Login {
                     device_token: device_token.expose(),
                 };
                 // Boxed: the three concurrent calls make a large future.
-                Box::pin(sessions.start(identity, user, request.user_agent())).await
+                Box::pin(sessions.start(identity, user, request.user_agent(), &audience)).await
             }
             Some(LoginAnswer::NotVerified) => Ok(ApiError::UserNotVerified.into_response()),
             Some(LoginAnswer::Failed) | None => Ok(failed()),

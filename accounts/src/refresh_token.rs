@@ -25,6 +25,10 @@ use crate::tokens::AccessTokenSigner;
 pub struct RefreshTokenBody {
     /// The newest refresh token of the session.
     pub refresh_token: String,
+    /// The audience the new access token is for: one of `ACCESS_TOKEN_AUDIENCE`, the first
+    /// when absent.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// The answer of a refresh: the session's new tokens and a renewed Cognito token.
@@ -83,6 +87,10 @@ impl HttpFunction for RefreshTokenFunction {
     async fn handle(&self, request: Request) -> Outcome {
         let RefreshTokenFunction { issuer, identity } = self;
         let body: RefreshTokenBody = parse_body(&request.body)?;
+        let audience = &issuer
+            .signer
+            .audience(body.audience.as_deref())
+            .map_err(ApiError::from)?;
         let Ok(presented) = RefreshToken::parse(&body.refresh_token) else {
             return Ok(refused());
         };
@@ -126,7 +134,9 @@ impl HttpFunction for RefreshTokenFunction {
                 {
                     Ok(()) => {
                         let (access, cognito) = tokio::join!(
-                            issuer.signer.sign(&rotated.subject, &rotated.id, now),
+                            issuer
+                                .signer
+                                .sign(&rotated.subject, &rotated.id, audience, now),
                             identity.issue(&user.developer_user_id),
                         );
                         let (access, cognito) = (access?, cognito?);

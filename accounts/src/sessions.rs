@@ -82,7 +82,10 @@ impl Function for Sessions {
     fn build(config: SessionsConfig, context: &Context) -> Result<Self, StartError> {
         Ok(Self {
             store: UserStore::new(context.dynamodb(), &config.table.table_name),
-            verifier: AccessTokenVerifier::new(&config.tokens.keys.issuer, &config.tokens.audience),
+            verifier: AccessTokenVerifier::new(
+                &config.tokens.keys.issuer,
+                &config.tokens.audiences,
+            ),
             keys: KmsKeys::new(aws_sdk_kms::Client::new(&context.aws), config.tokens.keys),
             policy: config.sessions.policy,
             clock: Arc::clone(&context.clock),

@@ -201,13 +201,19 @@ impl KmsKeys {
     }
 }
 
-/// The claims of an access token.
+/// The JOSE `typ` of an access token (RFC 9068 §2.1), which a resource server checks so that no
+/// other kind of JWT passes for one.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The claims of an access token (RFC 9068 §2.2, and the session it belongs to).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     /// The issuer URL.
     pub iss: String,
-    /// The audience.
+    /// The audience: the API the token is for.
     pub aud: String,
+    /// The client the token was issued to.
+    pub client_id: String,
     /// The user's opaque id.
     pub sub: String,
     /// The session.
@@ -241,8 +247,23 @@ impl std::fmt::Debug for AccessToken {
 #[derive(Debug, Clone)]
 pub struct AccessTokenSigner {
     keys: KmsKeys,
-    audience: String,
+    audiences: Vec<String>,
+    client_id: String,
     ttl: Duration,
+}
+
+/// An audience the issuer does not serve was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audience is not one this issuer serves")]
+pub struct UnknownAudience;
+
+impl From<UnknownAudience> for lambdauth_runtime::api::ApiError {
+    fn from(_: UnknownAudience) -> Self {
+        Self::bad_request(
+            "InvalidAudience",
+            "audience must be one of the audiences this issuer serves",
+        )
+    }
 }
 
 impl AccessTokenSigner {
@@ -250,16 +271,33 @@ impl AccessTokenSigner {
     pub fn new(client: Client, config: AccessTokenConfig) -> Self {
         Self {
             keys: KmsKeys::new(client, config.keys),
-            audience: config.audience,
+            audiences: config.audiences,
+            client_id: config.client_id,
             ttl: config.ttl,
         }
     }
 
-    /// An access token for `subject` in session `session`, issued at `now`.
+    /// The audience a token is signed for when a client asks for `requested`: it, when the
+    /// issuer serves it; the first of `ACCESS_TOKEN_AUDIENCE` when none is asked for.
+    pub fn audience(&self, requested: Option<&str>) -> Result<Audience, UnknownAudience> {
+        match requested {
+            None => self.audiences.first(),
+            Some(requested) => self
+                .audiences
+                .iter()
+                .find(|audience| *audience == requested),
+        }
+        .map(|audience| Audience(audience.clone()))
+        .ok_or(UnknownAudience)
+    }
+
+    /// An access token for `subject` in session `session` meant for `audience`, issued at
+    /// `now`.
     pub async fn sign(
         &self,
         subject: &SubjectId,
         session: &SessionId,
+        audience: &Audience,
         now: Timestamp,
     ) -> Result<AccessToken, KeyError> {
         let key_set = self.keys.key_set().await?;
@@ -269,7 +307,8 @@ impl AccessTokenSigner {
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(900);
         let claims = AccessClaims {
             iss: self.keys.issuer().to_owned(),
-            aud: self.audience.clone(),
+            aud: audience.0.clone(),
+            client_id: self.client_id.clone(),
             sub: subject.as_str().to_owned(),
             sid: session.as_str().to_owned(),
             iat,
@@ -277,7 +316,7 @@ impl AccessTokenSigner {
             exp: iat + ttl,
             jti: URL_SAFE_NO_PAD.encode(jti),
         };
-        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": kid });
+        let header = json!({ "alg": "RS256", "typ": ACCESS_TOKEN_TYPE, "kid": kid });
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -296,20 +335,44 @@ impl AccessTokenSigner {
 #[error("invalid access token: {0}")]
 pub struct InvalidAccessToken(pub &'static str);
 
-/// Checks access tokens as API Gateway's JWT authorizer does: RS256 only, a `kid` of the key
-/// set, the signature, `iss`, `aud`, `exp` and `nbf` (no leeway).
+/// An audience the issuer serves, checked against `ACCESS_TOKEN_AUDIENCE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience(String);
+
+impl Audience {
+    /// The audience's name, its `aud`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks access tokens as API Gateway's JWT authorizer does (RS256 only, a `kid` of the key
+/// set, the signature, `iss`, an `aud` among the audiences, `exp` and `nbf`, no leeway), and, as
+/// RFC 9068 §4 asks of a resource server, a `typ` of `at+jwt` (API Gateway does not look at
+/// `typ`, so [`AccessTokenVerifier::as_api_gateway`] leaves it out).
 #[derive(Debug, Clone)]
 pub struct AccessTokenVerifier {
     issuer: String,
-    audience: String,
+    audiences: Vec<String>,
+    checks_type: bool,
 }
 
 impl AccessTokenVerifier {
-    /// A verifier for tokens of `issuer` meant for `audience`.
-    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+    /// A resource server's verifier for tokens of `issuer` meant for one of `audiences`.
+    pub fn new(issuer: impl Into<String>, audiences: &[String]) -> Self {
         Self {
             issuer: issuer.into(),
-            audience: audience.into(),
+            audiences: audiences.to_vec(),
+            checks_type: true,
+        }
+    }
+
+    /// The same checks as API Gateway's JWT authorizer makes them: without `typ`.
+    #[must_use]
+    pub fn as_api_gateway(self) -> Self {
+        Self {
+            checks_type: false,
+            ..self
         }
     }
 
@@ -319,6 +382,9 @@ impl AccessTokenVerifier {
             jsonwebtoken::decode_header(token).map_err(|_| InvalidAccessToken("header"))?;
         if header.alg != Algorithm::RS256 {
             return Err(InvalidAccessToken("alg"));
+        }
+        if self.checks_type && header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(InvalidAccessToken("typ"));
         }
         let kid = header.kid.ok_or(InvalidAccessToken("no kid"))?;
         let key = keys
@@ -332,7 +398,7 @@ impl AccessTokenVerifier {
         validation.leeway = 0;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
+        validation.set_audience(&self.audiences);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation)
             .map(|data| data.claims)

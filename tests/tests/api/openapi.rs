@@ -466,6 +466,15 @@ impl Checker {
             )
             .await;
         assert_eq!(malformed.status, 400, "{}", malformed.body);
+        let unknown_audience = self
+            .call(
+                app,
+                functions::LOGIN,
+                json!({"email": EMAIL, "password": PASSWORD, "audience": "another-api"}),
+            )
+            .await;
+        assert_eq!(unknown_audience.status, 400, "{}", unknown_audience.body);
+        assert_eq!(unknown_audience.body["error"]["code"], "InvalidAudience");
         [first, second, third.body]
     }
 
@@ -485,6 +494,15 @@ impl Checker {
                 .await;
             assert_eq!(unknown.status, 401, "{}", unknown.body);
         }
+        let unknown_audience = self
+            .call(
+                app,
+                functions::REFRESH_TOKEN,
+                json!({"refreshToken": refreshed.body["refreshToken"], "audience": "another-api"}),
+            )
+            .await;
+        assert_eq!(unknown_audience.status, 400, "{}", unknown_audience.body);
+        assert_eq!(unknown_audience.body["error"]["code"], "InvalidAudience");
         for malformed in [
             json!({}),
             json!({"refreshToken": 7}),

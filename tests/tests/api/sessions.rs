@@ -152,6 +152,120 @@ async fn a_login_starts_a_session_whose_access_token_a_standard_library_verifies
     );
 }
 
+/// The claims of `jwt` verified against `keys` by a standard library for `audience`, with its
+/// header.
+fn verified_for(
+    jwt: &str,
+    keys: &JwkSet,
+    issuer: &str,
+    audience: &str,
+) -> (jsonwebtoken::Header, Value) {
+    let header = jsonwebtoken::decode_header(jwt).expect("a JWT header");
+    let jwk = keys
+        .find(header.kid.as_deref().unwrap_or_default())
+        .expect("the token's kid is in the key set");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let claims =
+        jsonwebtoken::decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+            .unwrap_or_else(|error| panic!("the token verifies for {audience}: {error}"))
+            .claims;
+    (header, claims)
+}
+
+#[tokio::test]
+async fn an_access_token_is_an_rfc_9068_jwt_for_the_audience_the_client_names() {
+    let app = TestApp::spawn_with(
+        "sessions-audience",
+        &[
+            ("ACCESS_TOKEN_AUDIENCE", "orders,billing"),
+            ("ACCESS_TOKEN_CLIENT_ID", "sample-pages"),
+        ],
+    )
+    .await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let keys = served_key_set(&app).await;
+    let issuer = &app.env["ISSUER_URL"];
+    let login = async |audience: Option<&str>| {
+        let mut body = json!({"email": EMAIL, "password": PASSWORD});
+        if let Some(audience) = audience {
+            body["audience"] = json!(audience);
+        }
+        app.http(functions::LOGIN, &body.to_string()).await
+    };
+
+    // No audience named: the first; its header and claims are RFC 9068's.
+    let first = login(None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let (header, claims) = verified_for(&text(&first.body, "accessToken"), &keys, issuer, "orders");
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(claims["aud"], "orders");
+    assert_eq!(claims["client_id"], "sample-pages");
+    for claim in ["iss", "exp", "sub", "iat", "jti"] {
+        assert!(!claims[claim].is_null(), "{claim} in {claims}");
+    }
+
+    // Another audience of the list, at login and at refresh.
+    let billing = login(Some("billing")).await;
+    assert_eq!(billing.status, 200, "{}", billing.body);
+    let (_, claims) = verified_for(
+        &text(&billing.body, "accessToken"),
+        &keys,
+        issuer,
+        "billing",
+    );
+    assert_eq!(claims["aud"], "billing");
+    let refreshed = app
+        .http(
+            functions::REFRESH_TOKEN,
+            &json!({"refreshToken": text(&first.body, "refreshToken"), "audience": "billing"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let (_, claims) = verified_for(
+        &text(&refreshed.body, "accessToken"),
+        &keys,
+        issuer,
+        "billing",
+    );
+    assert_eq!(claims["sid"], first.body["sessionId"]);
+    // The sessions function, like the authorizer, takes a token of any of the audiences.
+    assert_eq!(
+        list(&app, &text(&billing.body, "accessToken")).await.status,
+        200
+    );
+    assert_eq!(
+        list(&app, &text(&refreshed.body, "accessToken"))
+            .await
+            .status,
+        200
+    );
+
+    // An audience the issuer does not serve is a 400, at login and at refresh, and spends
+    // nothing: the refresh token it came with still refreshes.
+    let refused = login(Some("shipping")).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "InvalidAudience");
+    let refused = app
+        .http(
+            functions::REFRESH_TOKEN,
+            &json!({"refreshToken": text(&refreshed.body, "refreshToken"), "audience": "ship"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "InvalidAudience");
+    assert_eq!(
+        refresh(&app, &text(&refreshed.body, "refreshToken"))
+            .await
+            .status,
+        200
+    );
+}
+
 #[tokio::test]
 async fn a_refresh_rotates_and_a_retired_token_refreshes_only_inside_the_grace() {
     let app =
@@ -414,7 +528,7 @@ async fn forgeries(
 ) -> Vec<(&'static str, Option<String>)> {
     let kid = kid_of(kms, signing_key).await;
     let now = lambdauth_domain::SystemClock.now().as_secs();
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
     let with = |changes: Value| {
         let mut forged = claims.clone();
         for (name, value) in changes.as_object().unwrap() {
@@ -432,7 +546,8 @@ async fn forgeries(
         .key_metadata
         .unwrap()
         .key_id;
-    let other_header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(kms, &other_key).await});
+    let other_header =
+        json!({"alg": "RS256", "typ": "at+jwt", "kid": kid_of(kms, &other_key).await});
     let mut tampered = access.to_owned();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
@@ -444,7 +559,7 @@ async fn forgeries(
     };
     let none = format!(
         "{}.{}.",
-        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "at+jwt", "kid": kid}).to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
     let forgeries = [
@@ -562,9 +677,18 @@ async fn the_local_authorizer_and_the_function_refuse_forged_and_stale_tokens() 
         }
     }
     // A token signed with the service's key, with the right claims, passes.
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid_of(&kms, signing_key).await});
+    let kid = kid_of(&kms, signing_key).await;
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
     let good = sign_with_kms(&kms, signing_key, &header, &claims).await;
     assert_eq!(sessions(Some(good)).await.0, 200);
+    // The same as another type of JWT: API Gateway does not look at `typ`, so the authorizer
+    // lets it through, and the function refuses it (RFC 9068 §4).
+    let other_type = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let id_token_like = sign_with_kms(&kms, signing_key, &other_type, &claims).await;
+    let (status, body) = sessions(Some(id_token_like)).await;
+    assert_eq!(status, 401, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAccessToken");
 
     server.stop().await;
 }

@@ -216,17 +216,20 @@ fn the_authorizer_accepts_the_tokens_the_functions_issue() {
         );
         if let Some(audience) = env.get("ACCESS_TOKEN_AUDIENCE") {
             assert_eq!(
-                list(&jwt["Audience"]),
-                std::slice::from_ref(audience),
-                "{}: the audience is the ACCESS_TOKEN_AUDIENCE",
+                ref_to(audience),
+                Some("AccessTokenAudience"),
+                "{}: the audiences are the parameter's",
                 function.name
             );
         }
     }
-    assert_eq!(
-        ref_to(&list(&jwt["Audience"])[0]),
-        Some("AccessTokenAudience")
-    );
+    // Every audience of the comma-separated list, as the functions read ACCESS_TOKEN_AUDIENCE.
+    let split = tagged(&jwt["Audience"], "Split").expect("Audience: !Split");
+    let [separator, audiences] = list(split) else {
+        panic!("!Split [separator, text]: {split:?}");
+    };
+    assert_eq!(*separator, ",");
+    assert_eq!(ref_to(audiences), Some("AccessTokenAudience"));
     // The custom domain when one is given, else the API's own URL, where the key set is served.
     let issuer = tagged(&jwt["Issuer"], "If").expect("Issuer: !If");
     let [condition, custom, own] = list(issuer) else {
