@@ -420,6 +420,42 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
 mod tests {
     use super::*;
 
+    fn signer_for(audiences: &[&str]) -> AccessTokenSigner {
+        let kms = Client::from_conf(
+            aws_sdk_kms::Config::builder()
+                .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+                .build(),
+        );
+        AccessTokenSigner::new(
+            kms,
+            AccessTokenConfig {
+                keys: KeySetConfig {
+                    signing_key_ids: vec!["alias/signing".to_owned()],
+                    issuer: "https://auth.example.com".to_owned(),
+                },
+                audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+                client_id: "lambdauth".to_owned(),
+                ttl: Duration::from_mins(15),
+            },
+        )
+    }
+
+    #[test]
+    fn a_token_is_for_the_audience_named_among_those_served_or_the_first() {
+        let signer = signer_for(&["orders", "billing"]);
+        assert_eq!(signer.audience(None).unwrap().as_str(), "orders");
+        assert_eq!(
+            signer.audience(Some("billing")).unwrap().as_str(),
+            "billing"
+        );
+        assert_eq!(signer.audience(Some("shipping")), Err(UnknownAudience));
+        assert_eq!(
+            signer.audience(Some("orders,billing")),
+            Err(UnknownAudience)
+        );
+        assert_eq!(signer.audience(Some("")), Err(UnknownAudience));
+    }
+
     #[test]
     fn bearer_tokens_are_read_from_the_header() {
         assert_eq!(bearer(Some("Bearer abc")), Some("abc"));
