@@ -207,6 +207,12 @@ pub const DEFAULT_ACCESS_TOKEN_AUDIENCE: &str = "lambdauth";
 pub const DEFAULT_ACCESS_TOKEN_CLIENT_ID: &str = "lambdauth";
 
 impl AccessTokenConfig {
+    /// This service's own audience, the first: the only one its own routes (`/sessions`, behind
+    /// its authorizer) accept, so that a token handed to another API does not reach them.
+    pub fn own_audience(&self) -> &[String] {
+        &self.audiences[..1]
+    }
+
     /// Reads the key set, `ACCESS_TOKEN_AUDIENCE`, `ACCESS_TOKEN_CLIENT_ID` and
     /// `ACCESS_TOKEN_TTL_SECONDS`.
     pub fn from_source(source: &(impl Source + ?Sized)) -> Result<Self, ConfigError> {

@@ -3,7 +3,7 @@
 //! executor, decide and persist with a retry on conflict, admit a password attempt under the
 //! throttle).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use lambdauth_domain::random::{OsRandomness, RandomnessUnavailable};
 use lambdauth_domain::usecases::login::{self, LoginAnswer};
@@ -194,14 +194,18 @@ impl Core {
         &self,
         email: &Email,
         sealer: &TokenSealer,
-        mut decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
+        decide: impl FnMut(Option<&User>, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
     ) -> Result<A, HandlerError> {
-        let user = self.store.load_user(email).await?;
-        until_persisted(user, |user| {
-            let now = self.now();
-            let decision = decide(user.as_ref(), now);
+        // Each try reads the user itself (one read a try, none after the last), so the decision
+        // is made inside the try's future: a lock hands it the one `decide`.
+        let decide = std::sync::Mutex::new(decide);
+        until_persisted((), |()| {
+            let decide = &decide;
             async move {
-                let decision = decision?;
+                let user = self.store.load_user(email).await?;
+                let now = self.now();
+                let decision =
+                    (decide.lock().unwrap_or_else(PoisonError::into_inner))(user.as_ref(), now)?;
                 let change = decision.change.as_ref();
                 let sealed_token = sealer
                     .seal_every_time(change.and_then(|c| c.mail.as_ref()), email, now)
@@ -213,7 +217,7 @@ impl Core {
                     .await
                 {
                     Ok(()) => Ok(Try::Done(decision.answer)),
-                    Err(StoreError::Conflict) => Ok(Try::Lost(self.store.load_user(email).await?)),
+                    Err(StoreError::Conflict) => Ok(Try::Lost(())),
                     Err(error) => Err(error.into()),
                 }
             }
@@ -384,7 +388,8 @@ impl Core {
         admitted: Box<User>,
         mut conclude: impl FnMut(&User, Timestamp) -> Result<Decision<A>, RandomnessUnavailable>,
     ) -> Result<Option<A>, HandlerError> {
-        let checked_password = &admitted.password.clone();
+        let checked = admitted.password.clone();
+        let checked_password = &checked;
         until_persisted(*admitted, |user| {
             let decision = conclude(&user, self.now());
             async move {

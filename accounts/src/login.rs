@@ -12,7 +12,6 @@ use crate::config::LoginConfig;
 use crate::core::Core;
 use crate::identity::IdentityIssuer;
 use crate::issuer::{LoggedInUser, SessionIssuer};
-use crate::store::UserStore;
 use crate::tokens::AccessTokenSigner;
 
 /// `POST /login`.
@@ -46,15 +45,10 @@ impl Function for Login {
     type Config = LoginConfig;
 
     fn build(config: LoginConfig, context: &Context) -> Result<Self, StartError> {
-        let store = UserStore::new(context.dynamodb(), &config.core.table_name);
+        let core = Core::over_users(&config.core, context)?;
         Ok(Self {
-            core: Core::new(&config.core, store.clone(), context)?,
-            identity: IdentityIssuer::new(
-                aws_sdk_cognitoidentity::Client::new(&context.aws),
-                config.identity,
-            ),
             sessions: SessionIssuer {
-                store,
+                store: core.store.clone(),
                 signer: AccessTokenSigner::new(
                     aws_sdk_kms::Client::new(&context.aws),
                     config.tokens,
@@ -62,6 +56,11 @@ impl Function for Login {
                 policy: config.sessions.policy,
                 clock: std::sync::Arc::clone(&context.clock),
             },
+            core,
+            identity: IdentityIssuer::new(
+                aws_sdk_cognitoidentity::Client::new(&context.aws),
+                config.identity,
+            ),
         })
     }
 }

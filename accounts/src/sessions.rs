@@ -84,7 +84,7 @@ impl Function for Sessions {
             store: UserStore::new(context.dynamodb(), &config.table.table_name),
             verifier: AccessTokenVerifier::new(
                 &config.tokens.keys.issuer,
-                &config.tokens.audiences,
+                config.tokens.own_audience(),
             ),
             keys: KmsKeys::new(aws_sdk_kms::Client::new(&context.aws), config.tokens.keys),
             policy: config.sessions.policy,

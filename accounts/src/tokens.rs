@@ -112,13 +112,6 @@ impl KeySet {
     pub fn to_json(&self) -> Value {
         json!({ "keys": self.keys })
     }
-
-    /// A key set read from a JWKS document (what `lambdauth dev`'s authorizer fetches).
-    pub fn from_json(document: &Value) -> Option<Self> {
-        serde_json::from_value(document.get("keys")?.clone())
-            .ok()
-            .map(|keys| Self { keys })
-    }
 }
 
 /// The OpenID configuration of `issuer`: where its keys are and how it signs.
@@ -129,7 +122,7 @@ pub fn openid_configuration(issuer: &str) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "response_types_supported": ["token"],
-        "claims_supported": ["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti"],
+        "claims_supported": ["iss", "aud", "client_id", "sub", "sid", "iat", "nbf", "exp", "jti"],
     })
 }
 
@@ -205,6 +198,16 @@ impl KmsKeys {
 /// other kind of JWT passes for one.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
+/// Whether a JOSE `typ` names an access token: `at+jwt`, or `application/at+jwt` in full, in
+/// any case (RFC 9068 §4, RFC 7515 §4.1.9).
+fn is_access_token_type(typ: &str) -> bool {
+    let typ = typ
+        .get(..12)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("application/"))
+        .map_or(typ, |_| &typ[12..]);
+    typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
+}
+
 /// The claims of an access token (RFC 9068 §2.2, and the session it belongs to).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -212,7 +215,9 @@ pub struct AccessClaims {
     pub iss: String,
     /// The audience: the API the token is for.
     pub aud: String,
-    /// The client the token was issued to.
+    /// The client the token was issued to (absent from tokens issued before RFC 9068's form,
+    /// which API Gateway's authorizer still accepts until they expire).
+    #[serde(default)]
     pub client_id: String,
     /// The user's opaque id.
     pub sub: String,
@@ -383,7 +388,7 @@ impl AccessTokenVerifier {
         if header.alg != Algorithm::RS256 {
             return Err(InvalidAccessToken("alg"));
         }
-        if self.checks_type && header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        if self.checks_type && !header.typ.as_deref().is_some_and(is_access_token_type) {
             return Err(InvalidAccessToken("typ"));
         }
         let kid = header.kid.ok_or(InvalidAccessToken("no kid"))?;
@@ -438,6 +443,28 @@ mod tests {
                 ttl: Duration::from_mins(15),
             },
         )
+    }
+
+    #[test]
+    fn an_access_token_type_is_at_jwt_in_short_or_full_in_any_case() {
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert!(is_access_token_type(typ), "{typ}");
+        }
+        for typ in [
+            "JWT",
+            "application/jwt",
+            "at+jwt2",
+            "application/",
+            "",
+            "x-at+jwt",
+        ] {
+            assert!(!is_access_token_type(typ), "{typ}");
+        }
     }
 
     #[test]

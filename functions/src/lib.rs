@@ -72,9 +72,9 @@ pub fn http() -> impl Iterator<Item = &'static Definition> {
     ALL.iter().copied().filter(|function| function.is_http())
 }
 
-/// The function named `name`.
+/// The function named `name`, as the binary finds it by its handler.
 pub fn named(name: &str) -> Option<&'static Definition> {
-    ALL.iter().copied().find(|function| function.name == name)
+    lambdauth_runtime::bootstrap::find(ALL, name).ok()
 }
 
 /// The function answering `method path` (the route's own path, `/sessions/{id}`), and the

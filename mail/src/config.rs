@@ -65,15 +65,28 @@ impl Configuration for MailerConfig {
             configuration_set,
             lease: seconds(source, "MAIL_LEASE_SECONDS", Duration::from_mins(1))?,
             retry_base: seconds(source, "RETRY_BASE_SECONDS", Duration::from_secs(30))?,
-            ses_attempt_timeout: seconds(
-                source,
-                "SES_ATTEMPT_TIMEOUT_SECONDS",
-                DEFAULT_SES_ATTEMPT_TIMEOUT,
-            )?,
+            ses_attempt_timeout: ses_attempt_timeout(source)?,
             max_attempts: optional(source, "MAX_SEND_ATTEMPTS", 8)?,
             cap: mail_cap(source)?,
         })
     }
+}
+
+/// `SES_ATTEMPT_TIMEOUT_SECONDS`: at least one second (at zero every send would time out), and
+/// at most the mailer's 30 s function timeout.
+fn ses_attempt_timeout(source: &(impl Source + ?Sized)) -> Result<Duration, ConfigError> {
+    let timeout = seconds(
+        source,
+        "SES_ATTEMPT_TIMEOUT_SECONDS",
+        DEFAULT_SES_ATTEMPT_TIMEOUT,
+    )?;
+    if !(1..=30).contains(&timeout.as_secs()) {
+        return Err(ConfigError {
+            variable: "SES_ATTEMPT_TIMEOUT_SECONDS",
+            problem: "must be between 1 and 30 (the mailer's timeout)".to_owned(),
+        });
+    }
+    Ok(timeout)
 }
 
 /// The mailer's global cap: `MAIL_HOURLY_CAP` over `MAIL_CAP_WINDOW_SECONDS`.
@@ -147,6 +160,38 @@ mod tests {
             ("MAIL_CAP_WINDOW_SECONDS", "0"),
         ] {
             assert_eq!(with(&[(variable, value)]).unwrap_err().variable, variable);
+        }
+    }
+
+    #[test]
+    fn an_ses_attempt_may_take_one_to_thirty_seconds() {
+        let base = [
+            ("RETRY_QUEUE_URL", "r"),
+            ("DEAD_LETTER_QUEUE_URL", "d"),
+            ("FROM_ADDRESS", "f@example.com"),
+            ("VERIFICATION_PAGE", "v"),
+            ("RESET_PAGE", "p"),
+        ];
+        let with = |seconds: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("SES_ATTEMPT_TIMEOUT_SECONDS", seconds));
+            MailerConfig::from_source(&env(&pairs))
+        };
+        assert_eq!(
+            with("1").unwrap().ses_attempt_timeout,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            MailerConfig::from_source(&env(&base))
+                .unwrap()
+                .ses_attempt_timeout,
+            DEFAULT_SES_ATTEMPT_TIMEOUT
+        );
+        for bad in ["0", "31"] {
+            assert_eq!(
+                with(bad).unwrap_err().variable,
+                "SES_ATTEMPT_TIMEOUT_SECONDS"
+            );
         }
     }
 

@@ -31,10 +31,6 @@ use tracing::Instrument as _;
 
 use crate::config::MailFeedbackConfig;
 use crate::store::OutboxStore;
-
-/// The function's (and its binary's) name.
-pub const FUNCTION_NAME: &str = MailFeedback::NAME;
-
 /// An SES event as event publishing sends it (identity notifications, which name the type
 /// `notificationType`, read the same). Only what the feedback needs is read.
 #[derive(Debug, Clone, Deserialize)]

@@ -231,7 +231,7 @@ impl LocalAuthorizer {
         let tokens = AccessTokenConfig::from_source(environment)
             .context("configuring the local authorizer")?;
         Ok(Self {
-            verifier: AccessTokenVerifier::new(&tokens.keys.issuer, &tokens.audiences)
+            verifier: AccessTokenVerifier::new(&tokens.keys.issuer, tokens.own_audience())
                 .as_api_gateway(),
             keys: KmsKeys::new(aws_sdk_kms::Client::new(&context.aws), tokens.keys),
         })

@@ -24,10 +24,22 @@ impl ApiResponse {
         }
     }
 
-    /// A 200 with `body`, a typed answer.
+    /// A 200 with `body`, a typed answer; a 500 (logged) should it not serialize, which an
+    /// answer of strings, numbers and booleans always does.
     pub fn ok(body: &impl Serialize) -> Self {
-        // An answer is a struct of strings, numbers and booleans: it always serializes.
-        Self::json(200, serde_json::to_value(body).unwrap_or(Value::Null))
+        match serde_json::to_value(body) {
+            Ok(body) => Self::json(200, body),
+            Err(error) => {
+                tracing::error!(%error, "an answer did not serialize");
+                Self::json(
+                    500,
+                    serde_json::json!({ "error": {
+                        "code": "InternalError",
+                        "message": "something went wrong on our side",
+                    } }),
+                )
+            }
+        }
     }
 
     /// The same response with one more header.

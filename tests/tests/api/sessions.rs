@@ -232,17 +232,15 @@ async fn an_access_token_is_an_rfc_9068_jwt_for_the_audience_the_client_names() 
         "billing",
     );
     assert_eq!(claims["sid"], first.body["sessionId"]);
-    // The sessions function, like the authorizer, takes a token of any of the audiences.
+    // This service's own routes, like their authorizer, take only its own audience (the
+    // first): a token for the billing API does not list the user's sessions.
     assert_eq!(
-        list(&app, &text(&billing.body, "accessToken")).await.status,
+        list(&app, &text(&first.body, "accessToken")).await.status,
         200
     );
-    assert_eq!(
-        list(&app, &text(&refreshed.body, "accessToken"))
-            .await
-            .status,
-        200
-    );
+    let foreign = list(&app, &text(&billing.body, "accessToken")).await;
+    assert_eq!(foreign.status, 401, "{}", foreign.body);
+    assert_eq!(foreign.body["error"]["code"], "InvalidAccessToken");
 
     // An audience the issuer does not serve is a 400, at login and at refresh, and spends
     // nothing: the refresh token it came with still refreshes.

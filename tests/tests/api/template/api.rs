@@ -223,8 +223,17 @@ fn the_authorizer_accepts_the_tokens_the_functions_issue() {
             );
         }
     }
-    // Every audience of the comma-separated list, as the functions read ACCESS_TOKEN_AUDIENCE.
-    let split = tagged(&jwt["Audience"], "Split").expect("Audience: !Split");
+    // The first audience of the comma-separated list the functions read as
+    // ACCESS_TOKEN_AUDIENCE: this API's own, as `LambdAuthSessions` accepts.
+    let [own] = list(&jwt["Audience"]) else {
+        panic!("one audience: {:?}", jwt["Audience"]);
+    };
+    let select = tagged(own, "Select").expect("Audience: [!Select [0, …]]");
+    let [index, split] = list(select) else {
+        panic!("!Select [index, list]: {select:?}");
+    };
+    assert_eq!(*index, 0);
+    let split = tagged(split, "Split").expect("!Split");
     let [separator, audiences] = list(split) else {
         panic!("!Split [separator, text]: {split:?}");
     };
