@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use lambdauth_domain::random::OsRandomness;
 use lambdauth_domain::usecases::change_password::{self, ChangeAnswer};
-use lambdauth_domain::{Email, NewPassword, PasswordAttempt, RouteClass};
+use lambdauth_domain::{Email, NewPassword, PasswordAttempt, RouteClass, Token};
 use lambdauth_runtime::api::{ApiResponse, Outcome, Request, parse_body};
 use lambdauth_runtime::function::{Context, Function, HttpFunction, Route, StartError};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,10 @@ pub struct ChangePasswordBody {
     pub old_password: String,
     /// The new password.
     pub new_password: String,
+    /// The device token a login from this device returned: the attempt counts on this
+    /// device's own failures, as a login's does, and the device stays known after the change.
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 /// `{changed: true}`, the answer of a change and of a reset.
@@ -60,7 +64,13 @@ impl HttpFunction for ChangePassword {
         let new = NewPassword::new(&body.new_password, &email, &core.settings.password_policy)?;
         let source = request.source_ip();
         let failed = || core.failed_attempt(&email, source, "changed");
-        let admitted = core.admit(&email, source).await?;
+        // A device token that is not even shaped like one is an unknown device, like a wrong one.
+        let device = body
+            .device_token
+            .as_deref()
+            .and_then(|text| Token::parse(text).ok())
+            .map(|token| token.hash());
+        let admitted = core.admit_from(&email, device.as_ref(), source).await?;
         // Hashed on every admitted path, whatever the old password and the account turn out to
         // be, so that no answer comes later than another for what it found.
         let hash = core.hash(new).await?;
@@ -80,6 +90,7 @@ impl HttpFunction for ChangePassword {
                     user,
                     check,
                     hash.clone(),
+                    device.as_ref(),
                     now,
                     &core.settings,
                     &mut OsRandomness,

@@ -5,9 +5,8 @@ use lambdauth_domain::usecases::reset_password::{ResetAnswer, reset_password};
 use lambdauth_domain::{Email, NewPassword, RouteClass, Token};
 use lambdauth_runtime::api::{ApiError, ApiResponse, Outcome, Request, parse_body};
 use lambdauth_runtime::function::{Context, Function, HttpFunction, Route, StartError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::change_password::ChangedAnswer;
 use crate::config::ResetPasswordConfig;
 use crate::core::Core;
 
@@ -21,6 +20,14 @@ pub struct ResetPasswordBody {
     pub lost: String,
     /// The new password.
     pub password: String,
+}
+
+/// `{changed: true, deviceToken}`: the device the reset came from is a known device now.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResetAnswerBody<'a> {
+    changed: bool,
+    device_token: &'a str,
 }
 
 /// `LambdAuthResetPassword`.
@@ -64,7 +71,10 @@ impl HttpFunction for ResetPassword {
             })
             .await?;
         Ok(match answer {
-            ResetAnswer::Changed => ApiResponse::ok(&ChangedAnswer { changed: true }),
+            ResetAnswer::Changed { device_token } => ApiResponse::ok(&ResetAnswerBody {
+                changed: true,
+                device_token: device_token.expose(),
+            }),
             ResetAnswer::NotChanged => ApiError::InvalidLink { answer: "changed" }.into_response(),
         })
     }

@@ -5,7 +5,8 @@ use std::fmt;
 use crate::random::{Randomness, RandomnessUnavailable};
 use crate::session::SubjectId;
 use crate::{
-    Email, Locale, LoginThrottle, MailLog, PendingToken, StoredPassword, Timestamp, TokenHash,
+    Email, Locale, LoginThrottle, MailLog, PendingToken, StoredPassword, Timestamp, Token,
+    TokenHash,
 };
 
 /// The identifier Cognito knows a user by (its *developer user identifier*), fixed for life so
@@ -138,7 +139,40 @@ impl UserSessions {
 
     /// Ends every session and forgets every device (a new password).
     pub fn end_all_and_forget_devices(&mut self) {
+        self.end_all_and_forget_devices_but(None, Timestamp::from_millis(0));
+    }
+
+    /// Ends every session and forgets every device but the known one whose token hashes to
+    /// `kept` (the device a new password was set from, proven by its old one), whose failures
+    /// are forgiven at `now`.
+    pub fn end_all_and_forget_devices_but(&mut self, kept: Option<&TokenHash>, now: Timestamp) {
         self.generation += 1;
-        self.devices.clear();
+        self.devices
+            .retain(|device| kept.is_some_and(|hash| &device.hash == hash));
+        for device in &mut self.devices {
+            device.throttle = LoginThrottle::default();
+            device.last_login_at = now;
+        }
+    }
+
+    /// Remembers a device the user has just proven itself from, issuing it a device token; the
+    /// device unused longest is forgotten when [`MAX_KNOWN_DEVICES`] are known already.
+    pub fn remember_new_device(
+        &mut self,
+        now: Timestamp,
+        rng: &mut impl Randomness,
+    ) -> Result<Token, RandomnessUnavailable> {
+        let token = Token::generate(rng)?;
+        if self.devices.len() >= MAX_KNOWN_DEVICES {
+            self.devices
+                .sort_by_key(|known| std::cmp::Reverse(known.last_login_at));
+            self.devices.truncate(MAX_KNOWN_DEVICES - 1);
+        }
+        self.devices.push(KnownDevice {
+            hash: token.hash(),
+            throttle: LoginThrottle::default(),
+            last_login_at: now,
+        });
+        Ok(token)
     }
 }

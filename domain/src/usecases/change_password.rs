@@ -1,10 +1,11 @@
 //! Change password: the old password proves the caller, under the same throttle as a login
-//! (admit with [`super::login::admit`] first); the new one replaces it, pending reset links die,
-//! and the owner is told.
+//! (admit with [`super::login::admit_from`] first, from the caller's device when it names a
+//! known one); the new one replaces it, pending reset links die, every session ends and every
+//! device but the caller's is forgotten, and the owner is told.
 
 use super::{Decision, Settings, next_version, notice_if_allowed};
 use crate::random::{Randomness, RandomnessUnavailable};
-use crate::{LoginThrottle, MailKind, PasswordCheck, StoredPassword, Timestamp, User};
+use crate::{LoginThrottle, MailKind, PasswordCheck, StoredPassword, Timestamp, TokenHash, User};
 
 /// The answer, in the original's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,11 +16,15 @@ pub enum ChangeAnswer {
     NotChanged,
 }
 
-/// Concludes a change on `user` (already admitted) from the check of the old password.
+/// Concludes a change on `user` (already admitted, from the device whose token hashes to
+/// `device` when one was named) from the check of the old password. A known device that made
+/// the change stays known, its failures forgiven: the owner who just proved the password keeps
+/// the device that no stranger's failures can lock.
 pub fn conclude(
     user: &User,
     old_password: PasswordCheck,
     new_password: StoredPassword,
+    device: Option<&TokenHash>,
     now: Timestamp,
     settings: &Settings,
     rng: &mut impl Randomness,
@@ -30,7 +35,7 @@ pub fn conclude(
     let mut after = next_version(user, now);
     after.password = new_password;
     after.reset = None;
-    after.sessions.end_all_and_forget_devices();
+    after.sessions.end_all_and_forget_devices_but(device, now);
     after.throttle = LoginThrottle::default();
     let notice = notice_if_allowed(&mut after, MailKind::PasswordChanged, now, settings, rng)?;
     Ok(Decision::update(ChangeAnswer::Changed, user, after, notice))
@@ -60,6 +65,7 @@ mod tests {
             &user,
             PasswordCheck::Match,
             other_password(),
+            None,
             now(),
             &settings(),
             &mut rng(),
@@ -83,6 +89,7 @@ mod tests {
             &user,
             PasswordCheck::Mismatch,
             other_password(),
+            None,
             now(),
             &settings(),
             &mut rng(),
@@ -100,6 +107,7 @@ mod tests {
             &user,
             PasswordCheck::Match,
             other_password(),
+            None,
             now(),
             &settings(),
             &mut rng(),
@@ -116,6 +124,7 @@ mod tests {
             &user,
             PasswordCheck::Match,
             other_password(),
+            None,
             now().plus(Duration::from_mins(10)),
             &settings(),
             &mut rng(),
@@ -124,5 +133,62 @@ mod tests {
         let change = decision.change.unwrap();
         assert_eq!(change.write.user().password, other_password());
         assert_eq!(change.mail, None);
+    }
+
+    #[test]
+    fn the_known_device_that_changed_the_password_stays_known_and_no_other() {
+        let mut user = admitted_with_pending_reset();
+        let (mine, _) = token(21, Duration::from_hours(24 * 30));
+        let (theirs, _) = token(22, Duration::from_hours(24 * 30));
+        for hash in [mine.hash(), theirs.hash()] {
+            user.sessions.devices.push(crate::KnownDevice {
+                hash,
+                throttle: LoginThrottle {
+                    failures: 3,
+                    last_failure_at: Some(now()),
+                    locked_until: None,
+                },
+                last_login_at: now(),
+            });
+        }
+        let later = now().plus(Duration::from_mins(1));
+        let decision = conclude(
+            &user,
+            PasswordCheck::Match,
+            other_password(),
+            Some(&mine.hash()),
+            later,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        let change = decision.change.unwrap();
+        let devices = &change.write.user().sessions.devices;
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].hash, mine.hash());
+        assert!(devices[0].throttle.is_clear());
+        assert_eq!(devices[0].last_login_at, later);
+        assert!(change.write.user().sessions.generation > user.sessions.generation);
+        // From an unknown device, every device is forgotten.
+        let decision = conclude(
+            &user,
+            PasswordCheck::Match,
+            other_password(),
+            Some(&token(23, Duration::from_hours(24)).0.hash()),
+            later,
+            &settings(),
+            &mut rng(),
+        )
+        .unwrap();
+        assert!(
+            decision
+                .change
+                .unwrap()
+                .write
+                .user()
+                .sessions
+                .devices
+                .is_empty()
+        );
     }
 }

@@ -4,8 +4,8 @@
 use super::{Decision, Settings, next_version};
 use crate::random::{Randomness, RandomnessUnavailable};
 use crate::{
-    KnownDevice, LoginThrottle, MAX_KNOWN_DEVICES, PasswordCheck, RetryAfter, StoredPassword,
-    SubjectId, Timestamp, Token, TokenHash, User,
+    LoginThrottle, PasswordCheck, RetryAfter, StoredPassword, SubjectId, Timestamp, Token,
+    TokenHash, User,
 };
 
 /// The answer.
@@ -115,18 +115,7 @@ pub fn conclude(
         None
     } else {
         after.throttle = LoginThrottle::default();
-        let token = Token::generate(rng)?;
-        let devices = &mut after.sessions.devices;
-        if devices.len() >= MAX_KNOWN_DEVICES {
-            devices.sort_by_key(|known| std::cmp::Reverse(known.last_login_at));
-            devices.truncate(MAX_KNOWN_DEVICES - 1);
-        }
-        devices.push(KnownDevice {
-            hash: token.hash(),
-            throttle: LoginThrottle::default(),
-            last_login_at: now,
-        });
-        Some(token)
+        Some(after.sessions.remember_new_device(now, rng)?)
     };
     let answer = LoginAnswer::LoggedIn {
         developer_user_id: user.developer_user_id.clone(),

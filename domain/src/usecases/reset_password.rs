@@ -1,14 +1,19 @@
-//! Reset password: a valid reset token, used once within its hour, sets a new password.
+//! Reset password: a valid reset token, used once within its hour, sets a new password, and the
+//! device it was set from becomes a known device (a fresh browser that just reset cannot be
+//! held out by a stranger's failures).
 
 use super::{Decision, Settings, compose, next_version};
 use crate::random::{Randomness, RandomnessUnavailable};
 use crate::{LoginThrottle, MailKind, StoredPassword, Timestamp, Token, User};
 
 /// The answer, in the original's terms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResetAnswer {
-    /// `{"changed": true}`.
-    Changed,
+    /// `{"changed": true}`, with the device token of the device the reset came from.
+    Changed {
+        /// The device's new token: it counts its own failed logins, as a login's does.
+        device_token: Token,
+    },
     /// `{"changed": false}`: the token is wrong, used or expired, or the address unknown.
     NotChanged,
 }
@@ -39,6 +44,7 @@ pub fn reset_password(
     after.password = new_password;
     after.reset = None;
     after.sessions.end_all_and_forget_devices();
+    let device_token = after.sessions.remember_new_device(now, rng)?;
     after.verified = true;
     after.pending_signups.clear();
     after.throttle = LoginThrottle::default();
@@ -46,7 +52,7 @@ pub fn reset_password(
     // link from the owner's mailbox, so these notices cannot be used to flood it.
     let notice = compose(&mut after, MailKind::PasswordChanged, None, now, rng)?;
     Ok(Decision::update(
-        ResetAnswer::Changed,
+        ResetAnswer::Changed { device_token },
         user,
         after,
         Some(notice),
@@ -84,10 +90,15 @@ mod tests {
             &mut rng(),
         )
         .unwrap();
-        assert_eq!(decision.answer, ResetAnswer::Changed);
+        let ResetAnswer::Changed { device_token } = &decision.answer else {
+            panic!("{:?}", decision.answer);
+        };
         let change = decision.change.unwrap();
         let after = change.write.user().clone();
         assert_eq!(after.password, other_password());
+        // The resetting device is the one device known, its token handed out.
+        assert_eq!(after.sessions.devices.len(), 1);
+        assert_eq!(after.sessions.devices[0].hash, device_token.hash());
         assert_eq!(after.reset, None);
         assert!(after.throttle.is_clear());
         assert_eq!(change.mail.unwrap().kind, MailKind::PasswordChanged);
@@ -165,7 +176,7 @@ mod tests {
             &mut rng(),
         )
         .unwrap();
-        assert_eq!(decision.answer, ResetAnswer::Changed);
+        assert!(matches!(decision.answer, ResetAnswer::Changed { .. }));
         let mail = decision
             .change
             .unwrap()

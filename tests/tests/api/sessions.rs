@@ -477,6 +477,97 @@ async fn an_attacker_locks_unknown_devices_while_the_owners_device_still_logs_in
     assert!(device_locked);
 }
 
+/// An attacker's wrong guesses from no known device until the account answers 429.
+async fn lock_the_account(app: &TestApp) {
+    let mut locked = false;
+    for _ in 0..10 {
+        let guess = json!({"email": EMAIL, "password": "a wrong guess of a password"});
+        if app.http(functions::LOGIN, &guess.to_string()).await.status == 429 {
+            locked = true;
+        }
+    }
+    assert!(locked, "the account locked for unknown devices");
+}
+
+#[tokio::test]
+async fn the_owners_known_device_changes_the_password_while_a_stranger_keeps_it_locked() {
+    let app = TestApp::spawn("sessions-change-device").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let owner = app.login_session(EMAIL, PASSWORD).await;
+    let device = text(&owner, "deviceToken");
+    let other = app.login_session(EMAIL, PASSWORD).await;
+    let other_device = text(&other, "deviceToken");
+    assert_ne!(device, other_device);
+    lock_the_account(&app).await;
+    let change = |device: Option<&str>, old: &str, new: &str| {
+        let mut body = json!({"email": EMAIL, "oldPassword": old, "newPassword": new});
+        if let Some(device) = device {
+            body["deviceToken"] = json!(device);
+        }
+        let body = body.to_string();
+        let app = &app;
+        async move { app.http(functions::CHANGE_PASSWORD, &body).await }
+    };
+    // Without its device token the owner is held out like anyone else...
+    let refused = change(None, PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    // ...and with it, the change goes through.
+    let changed = change(Some(&device), PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["changed"], true);
+    // The device stays known: the new password logs in from it while strangers keep the account
+    // locked; the other device was forgotten with the old password.
+    lock_the_account(&app).await;
+    let login = |device: &str| {
+        let body =
+            json!({"email": EMAIL, "password": NEW_PASSWORD, "deviceToken": device}).to_string();
+        let app = &app;
+        async move { app.http(functions::LOGIN, &body).await }
+    };
+    let from_device = login(&device).await;
+    assert_eq!(from_device.status, 200, "{}", from_device.body);
+    assert_eq!(from_device.body["deviceToken"], device.as_str());
+    assert_eq!(login(&other_device).await.status, 429);
+}
+
+#[tokio::test]
+async fn a_completed_reset_makes_the_resetting_browser_a_known_device() {
+    let app = TestApp::spawn("sessions-reset-device").await;
+    app.verified_user(EMAIL, PASSWORD).await;
+    let lost = app
+        .http(
+            functions::LOST_PASSWORD,
+            &json!({"email": EMAIL}).to_string(),
+        )
+        .await;
+    assert_eq!(lost.status, 200, "{}", lost.body);
+    let token = app.last_mail(EMAIL, "password-reset").await.token;
+    let reset = app
+        .http(
+            functions::RESET_PASSWORD,
+            &json!({"email": EMAIL, "lost": token.expect("a link"), "password": NEW_PASSWORD})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    let device = text(&reset.body, "deviceToken");
+    // A stranger locks the account; the fresh browser that reset logs in all the same.
+    lock_the_account(&app).await;
+    let login = |device: Option<&str>| {
+        let mut body = json!({"email": EMAIL, "password": NEW_PASSWORD});
+        if let Some(device) = device {
+            body["deviceToken"] = json!(device);
+        }
+        let body = body.to_string();
+        let app = &app;
+        async move { app.http(functions::LOGIN, &body).await }
+    };
+    assert_eq!(login(None).await.status, 429);
+    let from_device = login(Some(&device)).await;
+    assert_eq!(from_device.status, 200, "{}", from_device.body);
+    assert_eq!(from_device.body["deviceToken"], device.as_str());
+}
+
 /// Signs `claims` under `header` with the KMS key `key_id`, as the service does, or as a forger
 /// holding another key does.
 async fn sign_with_kms(

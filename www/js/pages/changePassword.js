@@ -1,6 +1,8 @@
 // @ts-check
-// Change password: sets a new password by proving the current one. The service ends every
-// session of the account, so this browser forgets its own and the address's device token.
+// Change password: sets a new password by proving the current one, from this browser's device
+// token of the address when it has one (so a stranger's failures cannot hold it out). The
+// service ends every session of the account and forgets every device but this one: this browser
+// forgets its session and keeps its device token.
 
 import { address, client, input, typed, wireForm } from "../page.js";
 
@@ -14,12 +16,19 @@ wireForm({
   pending: "Changing the password…",
   refused: "The password was not changed",
   confirm: ["new-password", "confirm"],
-  body: () => ({
-    email: address("email"),
-    oldPassword: typed("old-password"),
-    newPassword: typed("new-password"),
-  }),
+  body: () => {
+    const email = address("email");
+    /** @type {import("../page.js").Sent} */
+    const body = { email, oldPassword: typed("old-password"), newPassword: typed("new-password") };
+    const device = client.deviceToken(email);
+    if (device) body.deviceToken = device;
+    return body;
+  },
   success: (sent) =>
     `The password for ${sent.email} has been changed, and every session of the account has ended. Sign in again with the new password.`,
-  after: (sent) => client.forgetAccount(sent.email),
+  after: (sent) => {
+    const device = client.deviceToken(sent.email);
+    client.forgetAccount(sent.email);
+    if (device) client.storeDeviceToken(sent.email, device);
+  },
 });

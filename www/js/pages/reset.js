@@ -1,7 +1,8 @@
 // @ts-check
 // Reset: chooses a new password with the link of the reset mail (#email=…&lost=…, or the same in
 // the query). Opening the page sends nothing; only the button uses the link. The service ends
-// every session of the account, so this browser forgets its own and the address's device token.
+// every session of the account and forgets its devices but this one, whose new device token the
+// answer carries: this browser forgets its session and keeps that token.
 
 import { client, typed, wireForm } from "../page.js";
 
@@ -19,5 +20,8 @@ wireForm({
   body: (link) => ({ email: link.email, lost: link.token, password: typed("new-password") }),
   success: (sent) =>
     `The password for ${sent.email} has been changed, and every session of the account has ended. You can sign in with the new password now.`,
-  after: (sent) => client.forgetAccount(sent.email),
+  after: (sent, /** @type {{ deviceToken?: unknown }} */ data) => {
+    client.forgetAccount(sent.email);
+    if (typeof data.deviceToken === "string") client.storeDeviceToken(sent.email, data.deviceToken);
+  },
 });
