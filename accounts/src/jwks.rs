@@ -11,8 +11,10 @@ use serde::Deserialize;
 use crate::config::JwksConfig;
 use crate::tokens::{KmsKeys, openid_configuration};
 
-/// How long the key set and the OpenID configuration may be cached by clients and authorizers.
-const KEY_SET_CACHE_CONTROL: &str = "public, max-age=300";
+/// How long the key set and the OpenID configuration may be cached by clients and authorizers:
+/// an hour, shorter than the two hours a key is published before it signs (README, "Signing key
+/// rotation"), so a cached key set always holds the key that signs.
+const KEY_SET_CACHE_CONTROL: &str = "public, max-age=3600";
 
 /// The direct invoke of `LambdAuthJwks`: `{}` for the key set, `{"document":
 /// "openid-configuration"}` for the configuration.

@@ -70,7 +70,16 @@ async fn served_key_set(app: &TestApp) -> JwkSet {
         .route(functions::JWKS, "GET", "/.well-known/jwks.json", None, &[])
         .await;
     assert_eq!(answer.status, 200);
-    assert!(answer.headers["cache-control"].contains("max-age"));
+    let max_age: u64 = answer.headers["cache-control"]
+        .split("max-age=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|seconds| seconds.trim().parse().ok())
+        .expect("a max-age");
+    assert!(
+        (3600..7200).contains(&max_age),
+        "cached long, and less than the two hours a key is published before it signs: {max_age}"
+    );
     serde_json::from_value(answer.body).expect("a JWK set")
 }
 

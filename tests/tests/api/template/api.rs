@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use lambdauth_functions as functions;
 use serde_norway::Value;
 
-use super::{Template, get_att, list, ref_to, tagged, text};
+use super::{Template, get_att, list, number, ref_to, tagged, text};
 
 /// The API every route, integration, authorizer and stage belongs to.
 const API: &str = "Api";
@@ -260,4 +260,61 @@ fn the_authorizer_accepts_the_tokens_the_functions_issue() {
         template.parameter_default("AccessTokenAudience").as_deref(),
         Some(lambdauth_accounts::config::DEFAULT_ACCESS_TOKEN_AUDIENCE)
     );
+}
+
+/// The default of parameter `name` as a number.
+fn number_default(template: &Template, name: &str) -> f64 {
+    template
+        .parameter_default(name)
+        .unwrap_or_else(|| panic!("{name} has a default"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{name}'s default is a number"))
+}
+
+#[test]
+fn a_single_source_is_refused_long_before_a_route_is_throttled_for_everyone() {
+    let template = Template::load();
+    let stage = template.properties("ApiStage");
+    let defaults = &stage["DefaultRouteSettings"];
+    assert_eq!(
+        ref_to(&defaults["ThrottlingRateLimit"]),
+        Some("ThrottlingRateLimit")
+    );
+    assert_eq!(
+        ref_to(&defaults["ThrottlingBurstLimit"]),
+        Some("ThrottlingBurstLimit")
+    );
+    let (route_rate, route_burst) = (
+        number_default(&template, "ThrottlingRateLimit"),
+        number_default(&template, "ThrottlingBurstLimit"),
+    );
+    for parameter in [
+        "RateLimitMail",
+        "RateLimitPassword",
+        "RateLimitLink",
+        "RateLimitSession",
+    ] {
+        let setting = template
+            .parameter_default(parameter)
+            .unwrap_or_else(|| panic!("{parameter} has a default"));
+        let (count, seconds) = setting.split_once('/').expect("count/seconds");
+        let (count, seconds): (f64, f64) = (count.parse().unwrap(), seconds.parse().unwrap());
+        assert!(
+            route_burst >= 10.0 * count,
+            "{parameter} {setting}: one source's burst is over a tenth of a route's ({route_burst})"
+        );
+        assert!(
+            route_rate >= 10.0 * count / seconds,
+            "{parameter} {setting}: one source's rate is over a tenth of a route's ({route_rate}/s)"
+        );
+    }
+    // The key set's routes are limited on their own, below every other route.
+    for route in functions::JWKS.routes {
+        let own = &stage["RouteSettings"][route.key().as_str()];
+        let as_f64 = |value| f64::from(u32::try_from(number(value)).expect("a small number"));
+        let rate = as_f64(&own["ThrottlingRateLimit"]);
+        let burst = as_f64(&own["ThrottlingBurstLimit"]);
+        assert!((1.0..route_rate).contains(&rate), "{}", route.key());
+        assert!((1.0..route_burst).contains(&burst), "{}", route.key());
+    }
 }
