@@ -237,20 +237,12 @@ impl Core {
         persist_decided(&self.store, email, user, &*self.clock, decide).await
     }
 
-    /// Admits a password attempt on `email` under the login throttle: the failure is counted by a
-    /// conditional write *before* the password is checked, so parallel attempts cannot share one
-    /// reading of the count. A locked address answers 429 and no password is checked; the
-    /// refusal is recorded as an `AccountLocked` security event from `source`.
-    pub async fn admit(
-        &self,
-        email: &Email,
-        source: Option<&str>,
-    ) -> Result<Admitted, HandlerError> {
-        self.admit_from(email, None, source).await
-    }
-
-    /// [`Core::admit`] for an attempt from the device whose token hashes to `device`: counted on
-    /// that device's own count when the account knows it, on the account's otherwise.
+    /// Admits a password attempt on `email` from the device whose token hashes to `device` (if
+    /// any) under the login throttle: the failure is counted by a conditional write *before* the
+    /// password is checked, so parallel attempts cannot share one reading of the count; on that
+    /// device's own count when the account knows it, on the account's otherwise. A locked
+    /// address (or device) answers 429 and no password is checked; the refusal is recorded as an
+    /// `AccountLocked` security event from `source`.
     pub async fn admit_from(
         &self,
         email: &Email,
