@@ -51,8 +51,8 @@ impl fmt::Debug for DeveloperUserId {
     }
 }
 
-/// The most signups of one unverified address kept waiting for verification; a further one
-/// drops the oldest.
+/// The most signups of one unverified address kept waiting for verification; a further one gets
+/// no link until one of theirs expires, so no one can push a waiting signup out.
 pub const MAX_PENDING_SIGNUPS: usize = 3;
 
 /// A signup waiting for its address to be verified: the token mailed for it and the password it

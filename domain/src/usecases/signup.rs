@@ -71,20 +71,25 @@ pub fn signup(
                 Decision::update(answer, user, after, None)
             });
         }
-        let (token, link) = issue_link(rng, now, settings.verification_ttl)?;
         after
             .pending_signups
             .retain(|signup| signup.token.expires_at > now);
+        if after.pending_signups.len() >= MAX_PENDING_SIGNUPS {
+            // Full: the signups already waiting keep their places until their links expire, so
+            // no stranger's later signups can push out the owner's; this one gets no link (the
+            // owner who lost every mail can still reset the password, which verifies too).
+            return Ok(if user.contested {
+                Decision::answer(answer)
+            } else {
+                Decision::update(answer, user, after, None)
+            });
+        }
+        let (token, link) = issue_link(rng, now, settings.verification_ttl)?;
         let earlier_signup_pending = !after.pending_signups.is_empty();
         after.pending_signups.push(PendingSignup {
             token,
             password: input.password,
         });
-        let excess = after
-            .pending_signups
-            .len()
-            .saturating_sub(MAX_PENDING_SIGNUPS);
-        after.pending_signups.drain(..excess);
         let mut mail = compose(&mut after, MailKind::Verification, Some(link), now, rng)?;
         mail.earlier_signup_pending = earlier_signup_pending;
         return Ok(Decision::update(answer, user, after, Some(mail)));
@@ -270,9 +275,11 @@ mod tests {
     }
 
     #[test]
-    fn pending_signups_are_bounded_oldest_dropped_and_expired_ones_forgotten() {
+    fn pending_signups_are_bounded_the_oldest_kept_and_expired_ones_forgotten() {
         let mut user = unverified_by_a_stranger();
+        let first = user.pending_signups[0].clone();
         let mut at = now();
+        let mut mailed = 0;
         for _ in 0..5 {
             at = at.plus(Duration::from_secs(61));
             let decision = signup(
@@ -283,11 +290,19 @@ mod tests {
                 &mut rng(),
             )
             .unwrap();
-            user = decision.change.unwrap().write.user().clone();
+            if let Some(change) = decision.change {
+                mailed += usize::from(change.mail.is_some());
+                user = change.write.user().clone();
+            }
         }
+        // The first signup keeps its place however many follow within its link's day; only
+        // those that found a free place got a link.
         assert_eq!(user.pending_signups.len(), MAX_PENDING_SIGNUPS);
+        assert_eq!(user.pending_signups[0], first);
+        assert_eq!(mailed, MAX_PENDING_SIGNUPS - 1);
+        assert!(user.contested);
         assert!(
-            user.pending_signups
+            user.pending_signups[1..]
                 .iter()
                 .all(|s| s.password == stored_password())
         );

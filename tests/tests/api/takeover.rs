@@ -179,3 +179,37 @@ async fn the_strangers_link_asks_for_the_strangers_password_once_the_address_is_
     assert_ne!(victims_link.id, attackers_link.id);
     the_victim_verifies_and_owns_the_account(&app, &victim, &victims_link).await;
 }
+
+/// A stranger who keeps signing the address up after its owner, a minute apart (each past the
+/// verification mail's cooldown), cannot push the owner's waiting signup out: its link still
+/// verifies with the owner's password, and opens the account with it.
+#[tokio::test]
+async fn later_signups_of_a_stranger_cannot_push_out_the_owners_waiting_signup() {
+    let clock = std::sync::Arc::new(lambdauth_tests::clock::MovableClock::default());
+    let app = TestApp::spawn("takeover-flood")
+        .await
+        .with_clock(clock.clone());
+    let victim = app.address("victim");
+    let signup = |password: &str| json!({"email": victim, "password": password});
+    assert_eq!(
+        call(&app, functions::CREATE_USER, signup(VICTIMS))
+            .await
+            .status,
+        200
+    );
+    let victims_link = app.last_mail(&victim, "verification").await;
+    for _ in 0..6 {
+        clock.advance(Duration::from_secs(61));
+        let answer = call(&app, functions::CREATE_USER, signup(ATTACKERS)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    // Two of the stranger's signups found a place and were mailed; the rest got no link.
+    let verification_mails = app
+        .mails(&victim)
+        .await
+        .into_iter()
+        .filter(|mail| mail.kind == "verification")
+        .count();
+    assert_eq!(verification_mails, 3);
+    the_victim_verifies_and_owns_the_account(&app, &victim, &victims_link).await;
+}
