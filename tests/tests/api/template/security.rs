@@ -577,6 +577,94 @@ fn a_function_that_never_mails_cannot_put_or_change_a_mail_item() {
     }
 }
 
+/// A request on the users table: `action` on the item whose partition key is `leading_key`.
+fn on_users<'a>(action: &'static str, leading_key: &'a str) -> Request<'a> {
+    Request {
+        action,
+        table: "UsersTable",
+        leading_key,
+    }
+}
+
+/// Every role's statements on the users table name the key prefixes its code uses: no session
+/// function (refresh, the sessions list) deletes or writes a user, logout only bumps one (a put
+/// of the user item, which it reads first), and no function but login and refresh mints a
+/// session.
+#[test]
+fn the_session_functions_cannot_delete_or_write_a_user_and_verification_cannot_mint_a_session() {
+    let template = Template::load();
+    let user = "victim@example.com";
+    let session = "SUBJECT#0b6f5a1e-1b9c-4d7e-9b0a-6f1c2d3e4f50";
+    let role = |function: &Definition| role_of_binary(&template, function.name);
+    // Deleting a user, or writing one (a password hash of the attacker's), from a session role.
+    for function in [
+        functions::SESSIONS,
+        functions::REFRESH_TOKEN,
+        functions::LOGOUT,
+    ] {
+        for action in ["dynamodb:DeleteItem", "dynamodb:UpdateItem"] {
+            let request = on_users(action, user);
+            assert!(
+                !permits(&template, role(function), &request),
+                "{}: {request:?}",
+                function.name
+            );
+        }
+    }
+    for function in [functions::SESSIONS, functions::REFRESH_TOKEN] {
+        let request = on_users("dynamodb:PutItem", user);
+        assert!(
+            !permits(&template, role(function), &request),
+            "{}: {request:?}",
+            function.name
+        );
+    }
+    // Minting a session: only login (which starts them) and refresh (which rotates them).
+    for function in functions::http() {
+        let request = on_users("dynamodb:PutItem", session);
+        let may = [functions::LOGIN, functions::REFRESH_TOKEN].contains(&function);
+        assert_eq!(
+            permits(&template, role(function), &request),
+            may,
+            "{}: {request:?}",
+            function.name
+        );
+    }
+    // What each of them does stays allowed.
+    for (function, action, key) in [
+        (functions::SESSIONS, "dynamodb:Query", session),
+        (functions::SESSIONS, "dynamodb:GetItem", user),
+        (functions::SESSIONS, "dynamodb:DeleteItem", session),
+        (functions::REFRESH_TOKEN, "dynamodb:GetItem", session),
+        (functions::REFRESH_TOKEN, "dynamodb:GetItem", user),
+        (functions::REFRESH_TOKEN, "dynamodb:DeleteItem", session),
+        (functions::LOGOUT, "dynamodb:GetItem", session),
+        (functions::LOGOUT, "dynamodb:GetItem", user),
+        (functions::LOGOUT, "dynamodb:DeleteItem", session),
+        (functions::LOGOUT, "dynamodb:PutItem", user),
+        (functions::VERIFY_USER, "dynamodb:GetItem", user),
+        (functions::VERIFY_USER, "dynamodb:PutItem", user),
+        (functions::LOGIN, "dynamodb:Query", user),
+        (functions::LOGIN, "dynamodb:PutItem", user),
+        (functions::CREATE_USER, "dynamodb:PutItem", user),
+        (functions::CREATE_USER, "dynamodb:ConditionCheckItem", user),
+        (
+            functions::LOST_PASSWORD,
+            "dynamodb:ConditionCheckItem",
+            user,
+        ),
+        (functions::CHANGE_PASSWORD, "dynamodb:Query", user),
+        (functions::RESET_PASSWORD, "dynamodb:PutItem", user),
+    ] {
+        let request = on_users(action, key);
+        assert!(
+            permits(&template, role(function), &request),
+            "{}: {request:?}",
+            function.name
+        );
+    }
+}
+
 /// A put into the outbox table of an item under `leading_key`.
 fn put(leading_key: &str) -> Request<'_> {
     Request {
