@@ -29,10 +29,10 @@ pub struct ChangePasswordBody {
     pub device_token: Option<String>,
 }
 
-/// `{changed: true}`, the answer of a change and of a reset.
+/// `{changed: true}`.
 #[derive(Debug, Serialize)]
-pub(crate) struct ChangedAnswer {
-    pub(crate) changed: bool,
+struct ChangedAnswer {
+    changed: bool,
 }
 
 /// `LambdAuthChangePassword`.

@@ -139,19 +139,22 @@ impl UserSessions {
 
     /// Ends every session and forgets every device (a new password).
     pub fn end_all_and_forget_devices(&mut self) {
-        self.end_all_and_forget_devices_but(None, Timestamp::from_millis(0));
+        self.generation += 1;
+        self.devices.clear();
     }
 
     /// Ends every session and forgets every device but the known one whose token hashes to
     /// `kept` (the device a new password was set from, proven by its old one), whose failures
     /// are forgiven at `now`.
     pub fn end_all_and_forget_devices_but(&mut self, kept: Option<&TokenHash>, now: Timestamp) {
-        self.generation += 1;
-        self.devices
-            .retain(|device| kept.is_some_and(|hash| &device.hash == hash));
-        for device in &mut self.devices {
+        let kept = kept
+            .and_then(|hash| self.devices.iter().position(|device| &device.hash == hash))
+            .map(|index| self.devices.swap_remove(index));
+        self.end_all_and_forget_devices();
+        if let Some(mut device) = kept {
             device.throttle = LoginThrottle::default();
             device.last_login_at = now;
+            self.devices.push(device);
         }
     }
 

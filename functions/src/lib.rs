@@ -57,16 +57,6 @@ pub const ALL: &[&Definition] = &[
     MAIL_FEEDBACK,
 ];
 
-/// The original six, each one `POST` route.
-pub const ORIGINAL: [&Definition; 6] = [
-    CREATE_USER,
-    VERIFY_USER,
-    LOGIN,
-    CHANGE_PASSWORD,
-    LOST_PASSWORD,
-    RESET_PASSWORD,
-];
-
 /// Every function that answers HTTP routes.
 pub fn http() -> impl Iterator<Item = &'static Definition> {
     ALL.iter().copied().filter(|function| function.is_http())
@@ -118,12 +108,6 @@ mod tests {
                     Some((*function, route))
                 );
             }
-        }
-        for function in ORIGINAL {
-            assert_eq!(
-                for_route("POST", function.path()).map(|(f, _)| f),
-                Some(function)
-            );
         }
         assert_eq!(for_route("POST", "/nope"), None);
         assert!(bootstrap::find(ALL, "NoSuchFunction").is_err());

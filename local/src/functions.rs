@@ -17,7 +17,6 @@ use serde_json::Value;
 /// functions (and so their limiters' memory), as one Lambda instance's requests do.
 #[derive(Clone)]
 pub struct Functions {
-    context: Context,
     handlers: Arc<HashMap<&'static str, Box<dyn Handler>>>,
 }
 
@@ -38,14 +37,8 @@ impl Functions {
             .map(|function| Ok((function.name, function.start(context, source)?)))
             .collect::<Result<_, StartError>>()?;
         Ok(Self {
-            context: context.clone(),
             handlers: Arc::new(handlers),
         })
-    }
-
-    /// The context they were built over.
-    pub fn context(&self) -> &Context {
-        &self.context
     }
 
     /// Handles a Lambda event (HTTP API or direct invoke) for `function`, as its Lambda would.
